@@ -1,0 +1,117 @@
+"""The deskbot command line: run, serve, console, db, manifest."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from deskbot.settings import Settings, get_settings
+
+app = typer.Typer(help="deskbot: the platform's support procedures as guided conversations.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+manifest_app = typer.Typer(help="The Slack app manifest.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(manifest_app, name="manifest")
+
+err = Console(stderr=True)
+CONNECT_HINT = (
+    "No Slack credentials: starting the local console. To connect Slack, set SLACK_APP_TOKEN "
+    "(Socket Mode) or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP); see the README."
+)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
+
+
+@app.command()
+def run(
+    host: str = typer.Option("0.0.0.0", help="Address for the HTTP server."),
+    port: int = typer.Option(3000, help="Port for the HTTP server."),
+) -> None:
+    """Start deskbot the way the configuration says: Socket Mode, HTTP, or the local console."""
+    settings = _settings()
+    from deskbot import runtime
+
+    if settings.slack_app_token and settings.slack_bot_token:
+        runtime.run_socket_mode(settings)
+    elif settings.slack_bot_token and settings.slack_signing_secret:
+        runtime.run_http(settings, host=host, port=port, threads=16)
+    elif sys.stdin.isatty():
+        err.print(CONNECT_HINT)
+        console()
+    else:
+        err.print(
+            "deskbot has no Slack credentials and no terminal to offer the console on. Set "
+            "SLACK_APP_TOKEN and SLACK_BOT_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and "
+            "SLACK_SIGNING_SECRET (HTTP), or run `deskbot console` in a terminal."
+        )
+        raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("0.0.0.0", help="Address to listen on."),
+    port: int = typer.Option(3000, help="Port to listen on."),
+    threads: int = typer.Option(16, help="Worker threads of the HTTP server."),
+) -> None:
+    """Serve Slack's requests over HTTP (waitress) at /slack/events, with /healthz."""
+    settings = _settings()
+    if not (settings.slack_bot_token and settings.slack_signing_secret):
+        err.print("serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
+        raise typer.Exit(2)
+    from deskbot import runtime
+
+    runtime.run_http(settings, host=host, port=port, threads=threads)
+
+
+@app.command()
+def console() -> None:
+    """Try every flow in this terminal, without Slack, on the configured database."""
+    settings = _settings()
+    from deskbot.console import ConsoleSession
+    from deskbot.flows.runner import FlowRunner
+    from deskbot.runtime import open_database
+
+    db = open_database(settings)
+    out = Console(highlight=False)
+    session = ConsoleSession(FlowRunner(settings, db), ask=out.input, out=out)
+    try:
+        session.main_menu()
+    finally:
+        db.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest version."""
+    settings = _settings()
+    from deskbot.db import Database
+
+    Database(settings.database_url).upgrade()
+    err.print("Database is up to date.")
+
+
+@manifest_app.command("check")
+def manifest_check(path: str = typer.Argument("app-manifest.yml")) -> None:
+    """Check the manifest against Slack's schema and against the code's listeners."""
+    from deskbot import manifest
+
+    problems = manifest.check_file(path)
+    for problem in problems:
+        err.print(f"[red]✗[/] {problem}")
+    if problems:
+        raise typer.Exit(1)
+    err.print("[green]✓[/] The manifest validates and matches the code.")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,151 @@
+"""The local console: every flow in a terminal, without Slack, on the same drafts and database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from deskbot import privacy
+from deskbot.flows import presenting
+from deskbot.flows.engine import Conversation, Kind, Outcome, Step
+from deskbot.flows.runner import FlowRunner, NotYours
+from deskbot.templating import render_text
+
+CONSOLE_USER = "console"
+WORDS = {"back", "skip", "cancel", "quit"}
+
+
+class ConsoleSession:
+    """One person at a terminal; `ask` reads a line (input() in real use, a script in tests)."""
+
+    def __init__(self, runner: FlowRunner, ask: Callable[[str], str], out: Console) -> None:
+        self.runner = runner
+        self.ask = ask
+        self.out = out
+
+    def main_menu(self) -> None:
+        settings = self.runner.settings
+        self.out.print(Panel.fit(f"deskbot console · {settings.organisation}", style="bold"))
+        while True:
+            self.out.print("\n[bold]What would you like to do?[/]\n  1. Report a bug\n  q. Quit")
+            choice = self.read("> ").lower()
+            if choice in ("1", "bug"):
+                self.bug_report()
+            elif choice in ("q", "quit", "exit", ""):
+                return
+
+    def read(self, prompt: str) -> str:
+        try:
+            return self.ask(prompt).strip()
+        except EOFError:
+            return "quit"
+
+    def bug_report(self) -> None:
+        draft, resumed = self.runner.open(flow="bug_report", user_id=CONSOLE_USER, surface="console")
+        flow = self.runner.flow(draft.flow)
+        if resumed:
+            self.out.print("[yellow]Continuing your unfinished report.[/] Type [bold]cancel[/] to discard it.")
+        self.out.print("Type [bold]back[/], [bold]skip[/] (optional questions), [bold]cancel[/] or [bold]quit[/] (keeps the draft).")
+        state = draft.state
+        while state.get("current"):
+            step = flow.step(state["current"])
+            self.out.print(f"\n[dim]{presenting.progress(flow, state['answers'], step.key)}[/]")
+            self.show_question(step, state["answers"].get(step.key))
+            line = self.read("> ")
+            word = line.lower()
+            if word == "quit":
+                self.out.print("Saved. Your draft waits for you.")
+                return
+            if word == "cancel":
+                self.runner.cancel(draft.id, CONSOLE_USER)
+                self.out.print("Report cancelled and its draft discarded.")
+                return
+            moved = self.runner.move(draft.id, CONSOLE_USER, self.mover(step, line, word))
+            state = moved.draft.state
+            self.report(moved.outcome)
+        self.summary_and_file(draft.id)
+
+    def show_question(self, step: Step, previous: Any) -> None:
+        self.out.print(f"[bold]{step.question}[/]" + (" [dim](optional)[/]" if step.optional else ""))
+        if step.hint:
+            self.out.print(f"[dim]{step.hint}[/]")
+        for number, option in enumerate(step.options, start=1):
+            self.out.print(f"  {number}. {option.label}")
+        if step.kind == Kind.MULTI:
+            self.out.print("[dim]Numbers separated by commas; empty for none.[/]")
+        if step.other:
+            self.out.print(f"[dim]{step.other}.[/]")
+        if step.kind == Kind.FILES:
+            self.out.print("[dim]Paths of image files, separated by commas.[/]")
+        if isinstance(previous, str) and previous:
+            self.out.print(f"[dim]Earlier answer: {escape(previous)}[/]", highlight=False)
+
+    def mover(self, step: Step, line: str, word: str) -> Callable[[Conversation], Outcome]:
+        def move(conversation: Conversation) -> Outcome:
+            if word == "back":
+                return conversation.back()
+            if word == "skip":
+                return conversation.skip()
+            return conversation.answer(self.raw_answer(step, line))
+
+        return move
+
+    def raw_answer(self, step: Step, line: str) -> Any:
+        def pick(token: str) -> str:
+            token = token.strip()
+            if token.isdigit() and 1 <= int(token) <= len(step.options):
+                return step.options[int(token) - 1].value
+            return token
+
+        if step.kind == Kind.CHOICE:
+            return pick(line)
+        if step.kind == Kind.MULTI:
+            return [pick(t) for t in line.split(",") if t.strip()]
+        if step.kind == Kind.TICK:
+            return line.lower() in ("y", "yes", "1", "ja", "j")
+        if step.kind == Kind.FILES:
+            paths = [Path(p.strip()).expanduser() for p in line.split(",") if p.strip()]
+            return [{"id": f"local:{p.name}", "name": p.name} for p in paths if p.is_file()]
+        if step.kind == Kind.LONG_TEXT:
+            return line.replace("\\n", "\n")
+        return line
+
+    def report(self, outcome: Outcome) -> None:
+        if outcome.error:
+            self.out.print(f"[red]{escape(outcome.error)}[/]", highlight=False)
+        for notice in outcome.notices:
+            self.out.print(f"[yellow]Note:[/] {notice.text}", highlight=False)
+
+    def summary_and_file(self, draft_id: str) -> None:
+        draft = self.runner.get(draft_id, CONSOLE_USER)
+        flow = self.runner.flow(draft.flow)
+        answers = draft.state["answers"]
+        self.out.print("\n[bold]Summary[/]")
+        for line in presenting.lines(flow, answers):
+            self.out.print(f"[bold]{line.label}:[/] {escape(line.value)}", highlight=False)
+        for notice in presenting.notices(flow, flow.notices(answers)):
+            self.out.print(f"[yellow]{notice.text}[/]", highlight=False)
+        if self.read("File this report? [y/N] ").lower() not in ("y", "yes", "j", "ja"):
+            self.out.print("Not filed. Your draft is kept; choose 'Report a bug' to continue.")
+            return
+        try:
+            filed = self.runner.file(draft_id, CONSOLE_USER)
+        except NotYours:
+            self.out.print("[red]This draft is closed already.[/]")
+            return
+        report = filed.report
+        self.out.print(f"\n[green bold]Filed as {report.reference}.[/]")
+        self.out.print("[dim]The copy for the service desk, without personal data:[/]")
+        text = render_text(
+            "text/bug_report.txt.j2",
+            reference=report.reference,
+            organisation=self.runner.settings.organisation,
+            filed_at=report.created_at.isoformat(timespec="minutes"),
+            lines=presenting.lines(flow, report.answers, transform=privacy.redact),
+        )
+        self.out.print(text, markup=False, highlight=False)

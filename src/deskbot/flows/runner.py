@@ -1,0 +1,231 @@
+"""Runs flows over stored drafts, one transaction per move; shared by Slack and the console."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from deskbot import audit, bugs, drafts
+from deskbot.db import Database
+from deskbot.flows import get_flow
+from deskbot.flows.engine import Conversation, Flow, Invalid, Outcome, clean_page
+from deskbot.models import BugReport, Draft, SlackDelivery
+from deskbot.settings import Settings
+
+
+class NotYours(Exception):
+    """The draft belongs to someone else, or is no longer open."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A draft as it stood after a move, safe to use outside the transaction."""
+
+    id: str
+    flow: str
+    user_id: str
+    surface: str
+    status: str
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Moved:
+    draft: Snapshot
+    outcome: Outcome
+    duplicate: bool = False  # the same Slack delivery again: nothing was done
+
+
+@dataclass(frozen=True)
+class Filed:
+    report: BugReport
+    already: bool  # filed earlier (a double click or a retried delivery)
+
+
+def snapshot(draft: Draft) -> Snapshot:
+    return Snapshot(draft.id, draft.flow, draft.user_id, draft.surface, draft.status, dict(draft.state))
+
+
+def first_delivery(session: Session, event_id: str | None) -> bool:
+    """Records a Slack event ID in the current transaction; False when it was seen before."""
+    if not event_id:
+        return True
+    try:
+        with session.begin_nested():
+            session.add(SlackDelivery(event_id=event_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+class FlowRunner:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self._flows: dict[str, Flow] = {}
+
+    @property
+    def ttl(self) -> timedelta:
+        return timedelta(days=self.settings.draft_ttl_days)
+
+    def flow(self, name: str) -> Flow:
+        if name not in self._flows:
+            self._flows[name] = get_flow(name, self.settings)
+        return self._flows[name]
+
+    def open(
+        self,
+        *,
+        flow: str,
+        user_id: str,
+        surface: str,
+        fresh: bool = False,
+        prefill: dict[str, Any] | None = None,
+    ) -> tuple[Snapshot, bool]:
+        """The user's unfinished draft of this flow (resumed=True), or a new one."""
+        with self.db.transaction() as session:
+            draft = None if fresh or prefill else drafts.find_active(
+                session, organisation_id=self.settings.organisation_id, user_id=user_id, flow=flow
+            )
+            resumed = draft is not None
+            if draft is None:
+                state: dict[str, Any] = {"answers": dict(prefill or {}), "path": []}
+                Conversation(self.flow(flow), state)  # places the first question
+                draft = drafts.start(
+                    session,
+                    organisation_id=self.settings.organisation_id,
+                    flow=flow,
+                    user_id=user_id,
+                    surface=surface,
+                    ttl=self.ttl,
+                    state=state,
+                )
+                audit.record(
+                    session, organisation_id=draft.organisation_id, actor=user_id,
+                    action=f"{flow}.draft_started", subject_type="draft", subject_id=draft.id,
+                    detail={"surface": surface},
+                )
+            elif draft.surface != surface:
+                draft.surface = surface
+            return snapshot(draft), resumed
+
+    def _owned(self, session: Session, draft_id: str, user_id: str) -> Draft:
+        draft = drafts.get(session, draft_id, for_update=True)
+        if draft is None or draft.user_id != user_id or draft.organisation_id != self.settings.organisation_id:
+            raise NotYours(draft_id)
+        return draft
+
+    def get(self, draft_id: str, user_id: str) -> Snapshot:
+        with self.db.transaction() as session:
+            return snapshot(self._owned(session, draft_id, user_id))
+
+    def move(
+        self,
+        draft_id: str,
+        user_id: str,
+        step: Callable[[Conversation], Outcome],
+        *,
+        event_id: str | None = None,
+        surface_state: dict[str, Any] | None = None,
+    ) -> Moved:
+        """Apply one move (answer, skip, back) to an open draft and store the result."""
+        for attempt in range(3):
+            try:
+                with self.db.transaction() as session:
+                    draft = self._owned(session, draft_id, user_id)
+                    if not first_delivery(session, event_id):
+                        return Moved(snapshot(draft), Outcome(None), duplicate=True)
+                    if draft.status != drafts.ACTIVE:
+                        raise NotYours(draft_id)
+                    state = dict(draft.state)
+                    conversation = Conversation(self.flow(draft.flow), state)
+                    outcome = step(conversation)
+                    if surface_state:
+                        state.update(surface_state)
+                    drafts.save(draft, state, ttl=self.ttl)
+                    return Moved(snapshot(draft), outcome)
+            except StaleDataError:
+                # Someone else moved the same draft at the same moment; read it again.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def update_state(self, draft_id: str, user_id: str, changes: dict[str, Any]) -> Snapshot:
+        """Merge surface details (message ts, pending selections) into the draft's state."""
+        with self.db.transaction() as session:
+            draft = self._owned(session, draft_id, user_id)
+            state = dict(draft.state)
+            state.update(changes)
+            drafts.save(draft, state, ttl=self.ttl)
+            return snapshot(draft)
+
+    def save_page(
+        self, draft_id: str, user_id: str, page: int, raw: dict[str, Any], *, partial: bool = False
+    ) -> tuple[Snapshot, dict[str, str]]:
+        """Check and store one modal page; with errors nothing is stored, unless partial.
+
+        partial (leaving a page by "Back" or for the DM) keeps every answer that is valid,
+        so what was typed is not lost.
+        """
+        with self.db.transaction() as session:
+            draft = self._owned(session, draft_id, user_id)
+            if draft.status != drafts.ACTIVE:
+                raise NotYours(draft_id)
+            flow = self.flow(draft.flow)
+            state = dict(draft.state)
+            answers = dict(state.get("answers", {}))
+            cleaned, errors = clean_page(flow, page, raw, answers)
+            if errors and not partial:
+                return snapshot(draft), errors
+            answers.update(cleaned)
+            state["answers"] = answers
+            state["path"] = [s.key for s in flow.applicable(answers) if s.key in answers]
+            following = next((s for s in flow.missing(answers)), None)
+            state["current"] = following.key if following else None
+            drafts.save(draft, state, ttl=self.ttl)
+            return snapshot(draft), errors
+
+    def cancel(self, draft_id: str, user_id: str) -> Snapshot:
+        with self.db.transaction() as session:
+            draft = self._owned(session, draft_id, user_id)
+            if draft.status == drafts.ACTIVE:
+                drafts.close(draft, "cancelled")
+                audit.record(
+                    session, organisation_id=draft.organisation_id, actor=user_id,
+                    action=f"{draft.flow}.draft_cancelled", subject_type="draft", subject_id=draft.id,
+                )
+            return snapshot(draft)
+
+    def file(self, draft_id: str, user_id: str) -> Filed:
+        """File the draft as BUG-<n>, once: a second call returns the first report."""
+        try:
+            with self.db.transaction() as session:
+                draft = self._owned(session, draft_id, user_id)
+                try:
+                    return Filed(bugs.file_report(session, draft=draft, flow=self.flow(draft.flow)), False)
+                except bugs.AlreadyFiled as filed:
+                    if filed.report is None:
+                        raise NotYours(draft_id) from None
+                    return Filed(filed.report, True)
+        except (IntegrityError, StaleDataError):
+            # A concurrent delivery filed it a moment ago.
+            with self.db.transaction() as session:
+                report = bugs.report_for_draft(session, draft_id)
+                if report is None:
+                    raise
+                return Filed(report, True)
+
+    def record_triage_post(self, report_id: int, channel: str, ts: str) -> None:
+        with self.db.transaction() as session:
+            report = session.get(BugReport, report_id)
+            if report is not None:
+                report.triage_channel, report.triage_ts = channel, ts
+
+
+__all__ = ["Filed", "FlowRunner", "Invalid", "Moved", "NotYours", "Snapshot"]

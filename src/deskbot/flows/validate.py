@@ -1,0 +1,100 @@
+"""Checks and normalisations for answers: URLs, account IDs, versions, free text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from deskbot import privacy
+from deskbot.flows.engine import Invalid
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_VERSION = re.compile(r"\d+(?:[._]\d+){0,4}[a-z]?")
+_NAME_AND_VERSION = re.compile(r"(?P<name>[^\d]*[A-Za-z][^\d]*?)\s*v?(?P<version>\d+(?:[._]\d+){0,4})\b")
+
+
+def platform_origin(raw: str) -> str:
+    """The origin (scheme://host[:port]) of a platform URL typed by a person."""
+    text = raw.strip()
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise Invalid("That is not a web address. Try something like https://ehealth.example.org") from None
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme not in ("http", "https") or not host or " " in host:
+        raise Invalid("That is not a web address. Try something like https://ehealth.example.org")
+    if "." not in host and host != "localhost":
+        raise Invalid("Please give the full address of the platform, including its domain.")
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise Invalid("The domain of that address is not valid.") from None
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{parts.scheme}://{ascii_host}{suffix}"
+
+
+def account_id(raw: str, _answers: Mapping[str, Any] | None = None) -> str:
+    """A platform account ID: an opaque token, never a name, email address or phone number."""
+    text = raw.strip()
+    if privacy.looks_like_email(text):
+        raise Invalid(
+            "That looks like an email address. Please give the platform account ID instead: "
+            "deskbot never asks for a name or an email address."
+        )
+    if privacy.looks_like_phone(text) or privacy.looks_like_bsn(text):
+        raise Invalid(
+            "That looks like a phone number or a BSN. Please give the platform account ID instead."
+        )
+    if privacy.looks_like_person_name(text):
+        raise Invalid(
+            "That looks like a person's name. Please give the platform account ID instead "
+            "(you find it in the account's details on the platform)."
+        )
+    if not _ID.fullmatch(text):
+        raise Invalid(
+            "An account ID is one word of letters, digits, dots, dashes or underscores "
+            "(at most 64 characters)."
+        )
+    return text
+
+
+def optional_id(raw: str, answers: Mapping[str, Any]) -> str:
+    return account_id(raw, answers)
+
+
+def name_and_version(what: str, example: str) -> Any:
+    """A parser for "<name> <version>" answers such as "iOS 17.4" or "Firefox 128"."""
+
+    def parse(raw: str, _answers: Mapping[str, Any]) -> str:
+        text = " ".join(raw.split())
+        if not _NAME_AND_VERSION.search(text):
+            raise Invalid(f"Please give the {what} and its version number, for example {example}.")
+        return text
+
+    return parse
+
+
+def version(raw: str, _answers: Mapping[str, Any]) -> str:
+    text = raw.strip().removeprefix("v").removeprefix("V").strip()
+    if not _VERSION.fullmatch(text):
+        raise Invalid("Please give the version number as shown in the app, for example 4.12.1.")
+    return text
+
+
+def free_text(minimum: int = 3) -> Any:
+    def parse(raw: str, _answers: Mapping[str, Any]) -> str:
+        if len(raw.strip()) < minimum:
+            raise Invalid("Please write a little more, so someone else can follow it.")
+        return raw
+
+    return parse
+
+
+def short_text(raw: str, _answers: Mapping[str, Any]) -> str:
+    return " ".join(raw.split())

@@ -1,0 +1,72 @@
+"""Who holds which role, from configuration: Slack user IDs and user groups, resolved and cached."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from enum import StrEnum
+
+from deskbot.settings import Roles
+
+
+class Role(StrEnum):
+    APPLICATION_MANAGER = "application_managers"
+    AGENT = "agents"
+    DATA_OFFICER = "data_officers"
+    THERAPIST = "therapists"
+    LEAD = "leads"
+
+
+# Who may start which flow; checked on the server for every action.
+MAY_REPORT_BUGS = frozenset({Role.APPLICATION_MANAGER, Role.AGENT})
+
+
+class RoleDirectory:
+    """Answers "which roles does this Slack user have?"; group members are cached for ttl seconds."""
+
+    def __init__(
+        self,
+        roles: Roles,
+        group_members: Callable[[str], list[str]] | None = None,
+        *,
+        ttl: float = 300.0,
+        everyone: frozenset[Role] = frozenset(),
+    ) -> None:
+        self._roles = roles
+        self._group_members = group_members
+        self._ttl = ttl
+        self._everyone = everyone  # the local console: one person holding every role
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def roles_of(self, user_id: str) -> frozenset[Role]:
+        held = set(self._everyone)
+        for role in Role:
+            for member in getattr(self._roles, role.value):
+                if member == user_id or (
+                    member.startswith("S") and user_id in self._members_of(member)
+                ):
+                    held.add(role)
+                    break
+        return frozenset(held)
+
+    def has_any(self, user_id: str, allowed: frozenset[Role]) -> bool:
+        return bool(self.roles_of(user_id) & allowed)
+
+    def _members_of(self, group_id: str) -> frozenset[str]:
+        if self._group_members is None:
+            return frozenset()
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(group_id)
+            if cached and now - cached[0] < self._ttl:
+                return cached[1]
+        try:
+            members = frozenset(self._group_members(group_id))
+        except Exception:
+            # Slack unreachable: keep what we knew rather than lock everyone out or in.
+            return cached[1] if cached else frozenset()
+        with self._lock:
+            self._cache[group_id] = (now, members)
+        return members

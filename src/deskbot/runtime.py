@@ -1,0 +1,58 @@
+"""Starts deskbot: database, Slack app, HTTP server or Socket Mode, and the ticker."""
+
+from __future__ import annotations
+
+import logging
+
+from deskbot import scheduler
+from deskbot.db import Database
+from deskbot.settings import Settings
+from deskbot.slack.app import Services, build_app, build_services
+from deskbot.slack.http import DeskbotWsgi
+
+log = logging.getLogger(__name__)
+
+
+def open_database(settings: Settings) -> Database:
+    db = Database(settings.database_url)
+    if settings.auto_migrate:
+        db.upgrade()
+    return db
+
+
+def http_app(settings: Settings, db: Database) -> tuple[DeskbotWsgi, Services]:
+    services = build_services(settings, db)
+    return DeskbotWsgi(build_app(services), db), services
+
+
+def run_http(settings: Settings, *, host: str, port: int, threads: int) -> None:
+    from deskbot.slack.http import serve
+
+    db = open_database(settings)
+    wsgi, _ = http_app(settings, db)
+    ticker = scheduler.start(db)
+    log.info("deskbot listening on http://%s:%d/slack/events", host, port)
+    try:
+        serve(wsgi, host=host, port=port, threads=threads)
+    finally:
+        ticker.shutdown(wait=False)
+
+
+def socket_mode_handler(settings: Settings, db: Database) -> object:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    services = build_services(settings, db)
+    app = build_app(services, verify_requests=False)
+    assert settings.slack_app_token is not None
+    return SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+
+
+def run_socket_mode(settings: Settings) -> None:
+    db = open_database(settings)
+    handler = socket_mode_handler(settings, db)
+    ticker = scheduler.start(db)
+    log.info("deskbot connected to Slack over Socket Mode")
+    try:
+        handler.start()  # type: ignore[attr-defined]
+    finally:
+        ticker.shutdown(wait=False)

@@ -1,0 +1,117 @@
+"""One settings object for deskbot, read from the environment and an optional TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEFAULT_DATABASE_URL = "sqlite:///deskbot.sqlite3"
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class Platform(BaseModel):
+    """A platform the organisation runs (production, training, ...)."""
+
+    name: str
+    url: str
+
+
+class Roles(BaseModel):
+    """Who holds which role: Slack user IDs and Slack user-group IDs per role."""
+
+    application_managers: list[str] = Field(default_factory=list)
+    agents: list[str] = Field(default_factory=list)
+    data_officers: list[str] = Field(default_factory=list)
+    therapists: list[str] = Field(default_factory=list)
+    leads: list[str] = Field(default_factory=list)
+
+
+class Settings(BaseSettings):
+    """Everything deskbot can be told; see the README for each setting and its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DESKBOT_", env_nested_delimiter="__", extra="ignore", populate_by_name=True
+    )
+
+    config: Path | None = None
+    organisation: str = "Demo care organisation"
+    organisation_id: str = "demo"
+    platforms: list[Platform] = Field(
+        default_factory=lambda: [
+            Platform(name="production", url="https://demo.example-ehealth.org"),
+            Platform(name="training", url="https://training.demo.example-ehealth.org"),
+        ]
+    )
+    roles: Roles = Field(default_factory=Roles)
+    timezone: str = "Europe/Amsterdam"
+    country: Literal["NL", "DE"] = "NL"
+    region: str | None = None
+    triage_channel: str | None = None
+
+    database_url: str = DEFAULT_DATABASE_URL
+    auto_migrate: bool = True
+    slack_api_url: str = SLACK_API_URL
+    draft_ttl_days: int = Field(default=7, ge=1)
+    log_level: str = "INFO"
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_ends_with_slash(cls, value: str) -> str:
+        # slack_sdk appends the method name straight onto the base URL.
+        return value if value.endswith("/") else value + "/"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the TOML file, so one file can serve several instances.
+        return (init_settings, env_settings, TomlFileSource(settings_cls))
+
+    def platform_named(self, name: str) -> Platform | None:
+        return next((p for p in self.platforms if p.name == name), None)
+
+
+class TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by DESKBOT_CONFIG, if any."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        import os
+
+        path = os.environ.get("DESKBOT_CONFIG")
+        if not path:
+            return {}
+        file = Path(path)
+        if not file.is_file():
+            raise ValueError(f"DESKBOT_CONFIG points to {file}, which is not a file")
+        with file.open("rb") as handle:
+            data = tomllib.load(handle)
+        return {key.replace("-", "_"): value for key, value in data.items()}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use (never at import time)."""
+    return Settings()

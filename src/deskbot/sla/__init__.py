@@ -1,0 +1,1 @@
+"""Service-level timekeeping: working-day calendars and deadlines for support procedures."""

@@ -1,0 +1,93 @@
+"""Builds the Bolt app: the Slack client, the shared services, and all listeners, wired in one place."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from deskbot.db import Database
+from deskbot.flows.runner import FlowRunner
+from deskbot.roles import RoleDirectory
+from deskbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What every listener needs; built once per process."""
+
+    settings: Settings
+    db: Database
+    runner: FlowRunner
+    roles: RoleDirectory
+    client: WebClient
+
+
+def web_client(settings: Settings) -> WebClient:
+    """A Web API client for the configured base URL that waits out 429s and retries hiccups."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_services(settings: Settings, db: Database) -> Services:
+    client = web_client(settings)
+
+    def group_members(group_id: str) -> list[str]:
+        return list(client.usergroups_users_list(usergroup=group_id)["users"] or [])
+
+    return Services(
+        settings=settings,
+        db=db,
+        runner=FlowRunner(settings, db),
+        roles=RoleDirectory(settings.roles, group_members),
+        client=client,
+    )
+
+
+def build_app(services: Services, *, verify_requests: bool = True) -> App:
+    """The Bolt app; verify_requests is off only for Socket Mode, where Slack signs nothing."""
+    from deskbot.slack import commands, events, flow_dm, flow_modal
+
+    settings = services.settings
+    app = App(
+        client=services.client,
+        token=services.client.token,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        ),
+        request_verification_enabled=verify_requests,
+        token_verification_enabled=False,
+        # Bolt would log request bodies at debug level; they may hold personal data.
+        logger=logging.getLogger("deskbot.bolt"),
+    )
+    commands.register(app, services)
+    flow_modal.register(app, services)
+    flow_dm.register(app, services)
+    events.register(app, services)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, object]) -> None:
+        # Never the body: it may hold what a user typed.
+        log.error("listener failed: %s (%s)", type(error).__name__, body.get("type"))
+
+    return app

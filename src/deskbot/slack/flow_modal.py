@@ -1,0 +1,169 @@
+"""A flow as a Slack modal: one view per page, errors shown on the field, a summary to confirm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from deskbot.flows.runner import NotYours, Snapshot
+from deskbot.slack import filing, flow_dm, views
+from deskbot.slack.app import Services
+from deskbot.slack.ids import Action, View
+from deskbot.slack.payloads import metadata, view_values
+
+FLOW = "bug_report"
+
+
+def open_flow(
+    services: Services, *, user_id: str, trigger_id: str, prefill: dict[str, Any] | None = None
+) -> None:
+    """Open the modal on the user's unfinished draft, or on a new one."""
+    draft, resumed = services.runner.open(flow=FLOW, user_id=user_id, surface="modal", prefill=prefill)
+    services.client.views_open(trigger_id=trigger_id, view=view_for(services, draft, resumed=resumed))
+
+
+def view_for(services: Services, draft: Snapshot, *, resumed: bool = False) -> dict[str, Any]:
+    """The page holding the first unanswered question, or the summary when all is answered."""
+    flow = services.runner.flow(draft.flow)
+    answers = draft.state.get("answers", {})
+    missing = flow.missing(answers)
+    if not missing:
+        return views.modal_summary(flow, draft.id, answers)
+    page = missing[0].page if resumed or answers else 0
+    return views.modal_page(flow, draft.id, answers, page, resumed=resumed)
+
+
+def submitted_answers(view: dict[str, Any]) -> dict[str, Any]:
+    raw = view_values(view)
+    for key in [k for k in raw if k.endswith("__other")]:
+        typed = raw.pop(key)
+        if typed:  # a typed address wins over a chosen platform
+            raw[key.removesuffix("__other")] = typed
+    return raw
+
+
+def register(app: App, services: Services) -> None:
+    runner = services.runner
+
+    @app.view(View.BUG_PAGE)
+    def page_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = metadata(view)
+        user_id = body["user"]["id"]
+        page = int(meta.get("p") or 0)
+        raw = submitted_answers(view)
+        try:
+            draft, errors = runner.save_page(meta.get("d", ""), user_id, page, raw)
+        except NotYours:
+            ack(response_action="update", view=gone())
+            return
+        if errors:
+            ack(response_action="errors", errors=error_blocks(errors, raw, view))
+            return
+        flow = runner.flow(draft.flow)
+        answers = draft.state["answers"]
+        following = flow.next_page(page, answers)
+        if following is None:
+            ack(response_action="update", view=views.modal_summary(flow, draft.id, answers))
+        else:
+            ack(response_action="update", view=views.modal_page(flow, draft.id, answers, following))
+
+    @app.view(View.BUG_SUMMARY)
+    def summary_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        draft_id = metadata(view).get("d", "")
+        try:
+            draft = runner.get(draft_id, user_id)
+            if draft.status == "active" and runner.flow(draft.flow).missing(draft.state["answers"]):
+                ack(response_action="update", view=view_for(services, draft, resumed=True))
+                return
+            filed = runner.file(draft_id, user_id)
+        except NotYours:
+            ack(response_action="update", view=gone())
+            return
+        ack(
+            response_action="update",
+            view=views.modal_notice(
+                "Report filed",
+                f":white_check_mark: Filed as *{filed.report.reference}*. "
+                "I have sent you the details and what happens next in a direct message.",
+            ),
+        )
+        filing.announce(services, filed, receipt_channel=user_id)
+
+    @app.action(Action.MODAL_BACK)
+    def back(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        view, user_id = body["view"], body["user"]["id"]
+        meta = metadata(view)
+        try:
+            if meta.get("p") is None:
+                draft = runner.get(meta.get("d", ""), user_id)
+                page = services.runner.flow(draft.flow).page_count
+            else:
+                page = int(meta["p"])
+                draft, _ = runner.save_page(meta["d"], user_id, page, submitted_answers(view), partial=True)
+        except NotYours:
+            services.client.views_update(view_id=view["id"], view=gone())
+            return
+        flow = runner.flow(draft.flow)
+        answers = draft.state["answers"]
+        previous = next(
+            (p for p in range(page - 1, -1, -1) if flow.page_steps(p, answers)), 0
+        )
+        services.client.views_update(
+            view_id=view["id"], hash=view.get("hash"),
+            view=views.modal_page(flow, draft.id, answers, previous),
+        )
+
+    @app.action(Action.MODAL_RESTART)
+    def restart(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        view, user_id = body["view"], body["user"]["id"]
+        try:
+            runner.cancel(metadata(view).get("d", ""), user_id)
+        except NotYours:
+            pass
+        draft, _ = runner.open(flow=FLOW, user_id=user_id, surface="modal", fresh=True)
+        flow = runner.flow(draft.flow)
+        services.client.views_update(
+            view_id=view["id"], view=views.modal_page(flow, draft.id, draft.state["answers"], 0)
+        )
+
+    @app.action(Action.MODAL_TO_DM)
+    def to_dm(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        view, user_id = body["view"], body["user"]["id"]
+        meta = metadata(view)
+        try:
+            if meta.get("p") is not None:
+                runner.save_page(meta["d"], user_id, int(meta["p"]), submitted_answers(view), partial=True)
+            draft = runner.update_state(meta.get("d", ""), user_id, {})
+        except NotYours:
+            services.client.views_update(view_id=view["id"], view=gone())
+            return
+        services.client.views_update(
+            view_id=view["id"],
+            view=views.modal_notice(
+                "Continue in a DM", "Your answers are saved. I have sent you the next question in a direct message."
+            ),
+        )
+        flow_dm.resume(services, draft)
+
+
+def error_blocks(errors: dict[str, str], raw: dict[str, Any], view: dict[str, Any]) -> dict[str, str]:
+    """Errors keyed by the block that shows the field (a typed URL has its own block)."""
+    block_ids = {b.get("block_id") for b in view.get("blocks", [])}
+    shown: dict[str, str] = {}
+    for key, message in errors.items():
+        other = f"{key}__other"
+        typed = (view.get("state") or {}).get("values", {}).get(other, {}).get(other, {}).get("value")
+        shown[other if typed and other in block_ids else key] = message
+    return shown
+
+
+def gone() -> dict[str, Any]:
+    return views.modal_notice(
+        "Report a bug",
+        "This draft is closed: it was filed, cancelled or has expired. Start a new report with `/desk bug`.",
+    )

@@ -1,0 +1,45 @@
+"""Every Slack command, callback and action ID deskbot uses; the manifest check reads these."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+COMMAND = "/desk"
+
+
+class Shortcut(StrEnum):
+    REPORT_BUG = "bug-report-start"  # global shortcut
+    REPORT_MESSAGE_AS_BUG = "bug-report-from-message"  # message shortcut
+
+
+class View(StrEnum):
+    BUG_PAGE = "bug-report-page"
+    BUG_SUMMARY = "bug-report-summary"
+
+
+class Action(StrEnum):
+    MODAL_BACK = "flow-modal-back"
+    MODAL_RESTART = "flow-modal-restart"
+    MODAL_TO_DM = "flow-modal-to-dm"
+    DM_CHOOSE = "flow-dm-choose"
+    DM_TICK = "flow-dm-tick"
+    DM_DONE = "flow-dm-done"
+    DM_BACK = "flow-dm-back"
+    DM_SKIP = "flow-dm-skip"
+    DM_CANCEL = "flow-dm-cancel"
+    DM_SUBMIT = "flow-dm-submit"
+
+
+# The events deskbot subscribes to (bot events), each with a listener.
+EVENTS = ("message.im",)
+
+MODAL_ACTIONS = {"back": Action.MODAL_BACK, "restart": Action.MODAL_RESTART, "to_dm": Action.MODAL_TO_DM}
+DM_ACTIONS = {
+    "choose": Action.DM_CHOOSE,
+    "tick": Action.DM_TICK,
+    "done": Action.DM_DONE,
+    "back": Action.DM_BACK,
+    "skip": Action.DM_SKIP,
+    "cancel": Action.DM_CANCEL,
+    "submit": Action.DM_SUBMIT,
+}

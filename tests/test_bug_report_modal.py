@@ -1,0 +1,186 @@
+"""An application manager reports a bug through the modal, as they would in Slack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from deskbot.models import AuditEvent, BugReport
+from deskbot.slack.ids import Action, Shortcut
+from tests.conftest import AGENT, AM, GROUP_MEMBER, OUTSIDER, TRIAGE, RunningApp, eventually
+from tests.support.slack_standin import SlackStandin
+
+PAGE_1 = {
+    "platform": "production",
+    "access": "app",
+    "user_kind": "professional",
+    "account_id": "prof-4821",
+}
+PAGE_2 = {
+    "roles": ["therapist", "supervisor"],
+    "tool": "diary",
+    "scenario": "Open the diary, add an entry for today, press save. Mail me at jan@example.org",
+    "expected": "The entry is saved and listed.",
+    "actual": "A spinner keeps turning; nothing is saved.",
+    "device_type": "phone",
+}
+PAGE_3 = {
+    "os": "iOS 17.4",
+    "device_model": "Apple iPhone 13",
+    "app_version": "4.12.1",
+    "excluded": ["connection", "other_network"],
+    "reproduced": "not_tried",
+    "scope": "single_user",
+}
+
+
+def open_modal(standin: SlackStandin, user: str, count: int = 1) -> dict[str, Any]:
+    standin.wait_for("views.open", count=count)
+    view = standin.open_modal(user)
+    assert view is not None, "no modal is open"
+    return view
+
+
+def labels(view: dict[str, Any]) -> list[str]:
+    return [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+
+
+def texts(blocks: list[dict[str, Any]]) -> str:
+    """Everything a person would read in these blocks."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return "\n".join(found)
+
+
+def test_full_report_through_the_modal(deskbot: RunningApp, standin: SlackStandin) -> None:
+    driver = deskbot.driver
+    assert driver.command(AM, "/desk", "bug").status == 200
+    view = open_modal(standin, AM)
+    assert labels(view) == ["platform", "platform__other", "access", "user_kind", "account_id"]
+
+    # An email address as account ID is refused on the field, and nothing else is lost.
+    _, errors = driver.submit_view(AM, view, {**PAGE_1, "account_id": "jan@example.org"})
+    assert errors is not None and "email address" in errors["account_id"]
+    _, errors = driver.submit_view(AM, view, {**PAGE_1, "account_id": "Jan de Vries"})
+    assert errors is not None and "name" in errors["account_id"]
+    _, errors = driver.submit_view(AM, view, PAGE_1)
+    assert errors is None
+
+    # Page 2 asks for the professional's roles, because the affected user is a professional.
+    view = standin.open_modal(AM)
+    assert view is not None
+    assert "roles" in labels(view)
+    _, errors = driver.submit_view(AM, view, PAGE_2)
+    assert errors is None
+
+    # Page 3 branches on the app (app version, no browser) and the phone (brand and model).
+    view = standin.open_modal(AM)
+    assert view is not None
+    shown = labels(view)
+    assert "app_version" in shown and "device_model" in shown and "browser" not in shown
+    _, errors = driver.submit_view(AM, view, {**PAGE_3, "app_version": "latest"})
+    assert errors is not None and "version" in errors["app_version"]
+    _, errors = driver.submit_view(AM, view, PAGE_3)
+    assert errors is None
+
+    # The summary warns about the email address and gives tips for unchecked causes.
+    summary = standin.open_modal(AM)
+    assert summary is not None and summary["callback_id"] == "bug-report-summary"
+    read = texts(summary["blocks"])
+    assert "an email address" in read and "Tip: try the same steps in another browser" in read
+    _, errors = driver.submit_view(AM, summary, {})
+    assert errors is None
+    done = standin.open_modal(AM)
+    assert done is not None and "BUG-1" in texts(done["blocks"])
+
+    # The reporter gets the reference and what happens next; the triage channel a redacted card.
+    receipts = standin.wait_for(
+        "chat.postMessage", predicate=lambda c: c.params.get("channel") == AM
+    )
+    assert "BUG-1" in receipts[0].params["text"]
+    cards = standin.wait_for(
+        "chat.postMessage", predicate=lambda c: c.params.get("channel") == TRIAGE
+    )
+    card = texts(cards[0].params["blocks"])
+    assert "BUG-1" in card and "prof-4821" in card and "A spinner keeps turning" in card
+    assert "jan@example.org" not in card and "[email removed]" in card
+
+    with deskbot.db.transaction() as session:
+        report = session.scalars(select(BugReport)).one()
+        assert report.reference == "BUG-1" and report.reporter_id == AM
+        assert report.answers["roles"] == ["therapist", "supervisor"]
+        assert "browser" not in report.answers
+        actions = session.scalars(select(AuditEvent.action)).all()
+        assert "bug_report.draft_started" in actions and "bug.filed" in actions
+
+    def card_recorded() -> bool:
+        with deskbot.db.transaction() as session:
+            return session.scalars(select(BugReport.triage_ts)).one() == cards[0].response["ts"]
+
+    assert eventually(card_recorded)
+
+
+def test_back_keeps_what_was_typed_and_resume(deskbot: RunningApp, standin: SlackStandin) -> None:
+    driver = deskbot.driver
+    driver.global_shortcut(GROUP_MEMBER, Shortcut.REPORT_BUG)  # an AM through a user group
+    view = open_modal(standin, GROUP_MEMBER)
+    driver.submit_view(GROUP_MEMBER, view, {**PAGE_1, "user_kind": "client", "access": "browser"})
+    view = standin.open_modal(GROUP_MEMBER)
+    assert view is not None and "roles" not in labels(view)  # a client has no roles
+
+    # Back keeps what was typed on this page, even though the page was not submitted.
+    driver.block_action(
+        GROUP_MEMBER, Action.MODAL_BACK, view=view,
+        values={k: v for k, v in PAGE_2.items() if k not in ("roles", "tool")},
+    )
+    standin.wait_for("views.update")
+    view = standin.open_modal(GROUP_MEMBER)
+    assert view is not None and labels(view)[0] == "platform"
+
+    # Closing the modal and starting again resumes the draft where it was.
+    driver.close_view(GROUP_MEMBER, view)
+    driver.command(GROUP_MEMBER, "/desk", "bug")
+    view = open_modal(standin, GROUP_MEMBER, count=2)
+    assert "Start afresh" in texts(view["blocks"])
+    assert "scenario" in labels(view)  # the first unanswered question's page
+    initial = {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in view["blocks"] if b["type"] == "input"
+    }
+    assert initial["expected"] == PAGE_2["expected"]
+
+    # "Start afresh" discards the draft and starts with empty answers.
+    driver.click(GROUP_MEMBER, view, Action.MODAL_RESTART)
+    standin.wait_for("views.update", count=2)
+    view = standin.open_modal(GROUP_MEMBER)
+    assert view is not None and labels(view)[0] == "platform"
+    assert all("initial_option" not in b["element"] for b in view["blocks"] if b["type"] == "input")
+
+
+def test_roles_are_checked_on_the_server(deskbot: RunningApp, standin: SlackStandin) -> None:
+    driver = deskbot.driver
+    response = driver.command(OUTSIDER, "/desk", "bug")
+    assert response.status == 200
+    assert "cannot report bugs" in response.body
+    assert not standin.calls_to("views.open")
+
+    driver.global_shortcut(OUTSIDER, Shortcut.REPORT_BUG)
+    refusal = standin.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OUTSIDER)
+    assert "cannot report bugs" in refusal[0].params["text"]
+    assert not standin.calls_to("views.open")
+
+    # Agents may report too.
+    driver.command(AGENT, "/desk", "bug")
+    assert open_modal(standin, AGENT)["callback_id"] == "bug-report-page"
