@@ -18,6 +18,7 @@ from deskbot import clock
 from deskbot.db import Database
 from deskbot.settings import Platform, Roles, Settings
 from deskbot.slack.app import Services
+from tests.support.chat import eventually
 from tests.support.driver import SlackDriver
 from tests.support.slack_standin import SlackStandin
 
@@ -156,14 +157,3 @@ def _real_clock() -> Iterator[None]:
     yield
     clock.set_clock(None)
 
-
-def eventually(check: Any, timeout: float = 5.0) -> Any:
-    """The first truthy result of check(), polled; deskbot finishes Slack work after the ack."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.02)

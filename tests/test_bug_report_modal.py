@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from deskbot.models import AuditEvent, BugReport
 from deskbot.slack.ids import Action, Shortcut
-from tests.conftest import AGENT, AM, GROUP_MEMBER, OUTSIDER, TRIAGE, RunningApp, eventually
+from tests.conftest import AGENT, AM, GROUP_MEMBER, OUTSIDER, TRIAGE, RunningApp
+from tests.support.chat import blocks_text, eventually
 from tests.support.slack_standin import SlackStandin
 
 PAGE_1 = {
@@ -46,24 +47,6 @@ def labels(view: dict[str, Any]) -> list[str]:
     return [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
 
 
-def texts(blocks: list[dict[str, Any]]) -> str:
-    """Everything a person would read in these blocks."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(blocks)
-    return "\n".join(found)
-
-
 def test_full_report_through_the_modal(deskbot: RunningApp, standin: SlackStandin) -> None:
     driver = deskbot.driver
     assert driver.command(AM, "/desk", "bug").status == 200
@@ -98,12 +81,12 @@ def test_full_report_through_the_modal(deskbot: RunningApp, standin: SlackStandi
     # The summary warns about the email address and gives tips for unchecked causes.
     summary = standin.open_modal(AM)
     assert summary is not None and summary["callback_id"] == "bug-report-summary"
-    read = texts(summary["blocks"])
+    read = blocks_text(summary["blocks"])
     assert "an email address" in read and "Tip: try the same steps in another browser" in read
     _, errors = driver.submit_view(AM, summary, {})
     assert errors is None
     done = standin.open_modal(AM)
-    assert done is not None and "BUG-1" in texts(done["blocks"])
+    assert done is not None and "BUG-1" in blocks_text(done["blocks"])
 
     # The reporter gets the reference and what happens next; the triage channel a redacted card.
     receipts = standin.wait_for(
@@ -113,7 +96,7 @@ def test_full_report_through_the_modal(deskbot: RunningApp, standin: SlackStandi
     cards = standin.wait_for(
         "chat.postMessage", predicate=lambda c: c.params.get("channel") == TRIAGE
     )
-    card = texts(cards[0].params["blocks"])
+    card = blocks_text(cards[0].params["blocks"])
     assert "BUG-1" in card and "prof-4821" in card and "A spinner keeps turning" in card
     assert "jan@example.org" not in card and "[email removed]" in card
 
@@ -153,7 +136,7 @@ def test_back_keeps_what_was_typed_and_resume(deskbot: RunningApp, standin: Slac
     driver.close_view(GROUP_MEMBER, view)
     driver.command(GROUP_MEMBER, "/desk", "bug")
     view = open_modal(standin, GROUP_MEMBER, count=2)
-    assert "Start afresh" in texts(view["blocks"])
+    assert "Start afresh" in blocks_text(view["blocks"])
     assert "scenario" in labels(view)  # the first unanswered question's page
     initial = {
         b["block_id"]: b["element"].get("initial_value")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-import waitress
 from slack_bolt import Ack, App, Respond
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -17,10 +18,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.webhook import WebhookClient
 
-from tests.support.driver import SlackDriver, SocketDriver
+from tests.support.driver import PayloadBuilder, SlackDriver, SocketDriver
 from tests.support.slack_standin import SlackStandin, check_blocks, check_message, check_view
 
 SIGNING_SECRET = "test-signing-secret"
@@ -94,11 +97,12 @@ def test_post_update_and_look_up(standin: SlackStandin, client: WebClient) -> No
     with pytest.raises(SlackApiError) as unknown_ts:
         client.chat_update(channel="C0TRIAGE", ts="1600000000.000100", text="x")
     assert api_error(unknown_ts) == "message_not_found"
-    for call, expected in (
+    failing: list[tuple[Callable[[], object], str]] = [
         (lambda: client.users_info(user="U0NOBODY"), "user_not_found"),
         (lambda: client.usergroups_users_list(usergroup="S0NONE"), "no_such_subteam"),
         (lambda: client.api_call("chat.doesNotExist"), "unknown_method"),
-    ):
+    ]
+    for call, expected in failing:
         with pytest.raises(SlackApiError) as failed:
             call()
         assert api_error(failed) == expected
@@ -249,7 +253,7 @@ def test_limits_are_enforced(standin: SlackStandin, client: WebClient) -> None:
     with pytest.raises(SlackApiError) as too_long:
         client.chat_postMessage(channel="C0TRIAGE", text="x" * 40_001)
     assert api_error(too_long) == "msg_too_long"
-    with pytest.raises(SlackApiError) as no_text:
+    with pytest.raises(SlackApiError) as no_text, pytest.warns(UserWarning, match="`text`"):
         client.chat_postMessage(channel="C0TRIAGE", text="")
     assert api_error(no_text) == "no_text"
     assert standin.messages("C0TRIAGE") == []
@@ -320,10 +324,22 @@ def test_files_upload_v2(standin: SlackStandin, client: WebClient) -> None:
 # -- Socket Mode ----------------------------------------------------------------------------------
 
 
+def stop_socket_client(standin: SlackStandin, client: SocketModeClient) -> None:
+    """Closes a builtin client without waiting out its 3-second receive timeout."""
+    client.auto_reconnect_enabled = False
+    standin.close_sockets()
+    # Let the client's receive loop finish its own disconnect first: slack_sdk's
+    # Connection.disconnect() is not safe to run from two threads at once.
+    deadline = time.monotonic() + 2
+    while client.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    client.close()
+
+
 def test_socket_mode_with_slack_sdk_builtin_client(standin: SlackStandin) -> None:
     received: list[SocketModeRequest] = []
 
-    def listener(client: SocketModeClient, request: SocketModeRequest) -> None:
+    def listener(client: BaseSocketModeClient, request: SocketModeRequest) -> None:
         received.append(request)
         client.send_socket_mode_response(
             SocketModeResponse(envelope_id=request.envelope_id, payload={"text": "got it"})
@@ -340,11 +356,88 @@ def test_socket_mode_with_slack_sdk_builtin_client(standin: SlackStandin) -> Non
             "events_api", {"type": "event_callback", "event": {"type": "app_mention"}}
         )
     finally:
-        socket_client.close()
+        stop_socket_client(standin, socket_client)
     assert ack["payload"] == {"text": "got it"}
     assert ack["envelope_id"] == received[0].envelope_id
     assert received[0].payload["event"]["type"] == "app_mention"
     assert standin.successful("apps.connections.open")[0].token == "xapp-test"
+
+
+# -- payloads built by the driver ----------------------------------------------------------------
+
+
+def option(value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": value.title()}, "value": value}
+
+
+def test_payloads_follow_what_the_app_showed(standin: SlackStandin, client: WebClient) -> None:
+    select = {
+        "type": "static_select",
+        "action_id": "team",
+        "options": [option("web"), option("api")],
+    }
+    form = modal(
+        blocks=[
+            input_block("summary", "summary_input", initial_value="Crash"),
+            {**input_block("team", "x"), "element": select},
+            {
+                "type": "input",
+                "block_id": "when",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "When"},
+                "element": {"type": "datepicker", "action_id": "when_date"},
+            },
+            {"type": "actions", "block_id": "tools", "elements": [{**select, "action_id": "pick"}]},
+        ],
+        submit={"type": "plain_text", "text": "File"},
+    )
+    opened = client.views_open(trigger_id=standin.issue_trigger_id("U0ALICE"), view=form)["view"]
+    builder = PayloadBuilder(standin)
+    assert builder.fill(opened, {"team": "api"}) == {
+        "summary": {"summary_input": {"type": "plain_text_input", "value": "Crash"}},
+        "team": {"team": {"type": "static_select", "selected_option": option("api")}},
+        "when": {"when_date": {"type": "datepicker", "selected_date": None}},
+    }
+    with pytest.raises(AssertionError, match="not an input"):
+        builder.fill(opened, {"pick": "web"})
+
+    action = builder.block_action("U0ALICE", "pick", "web", view=opened).payload
+    assert action["container"] == {"type": "view", "view_id": opened["id"]}
+    assert action["actions"][0]["selected_option"] == option("web")
+    assert (
+        action["trigger_id"]
+        != builder.block_action("U0ALICE", "pick", "api", view=opened).payload["trigger_id"]
+    )
+    with pytest.raises(AssertionError, match="not in front of U0BOB"):
+        builder.block_action("U0BOB", "pick", "web", view=opened)
+
+    button = {
+        "type": "button",
+        "action_id": "retry",
+        "text": {"type": "plain_text", "text": "Retry"},
+    }
+    client.chat_postEphemeral(
+        channel="C0TRIAGE",
+        user="U0ALICE",
+        text="failed",
+        blocks=[{"type": "actions", "elements": [button]}],
+    )
+    (ephemeral,) = standin.ephemerals("U0ALICE")
+    clicked = builder.block_action("U0ALICE", "retry", message=ephemeral).payload
+    assert clicked["container"]["is_ephemeral"] is True and "message" not in clicked
+    WebhookClient(clicked["response_url"]).send(replace_original=True, text="retrying")
+    assert standin.ephemerals("U0ALICE")[0]["text"] == "retrying"
+    assert standin.successful("response_url")[0].params["text"] == "retrying"
+
+    dm = builder.dm_event("U0BOB", "hello")
+    assert (dm["channel"], dm["channel_type"]) == ("DU0BOB", "im")
+    assert standin.message("DU0BOB", dm["ts"])["text"] == "hello"
+    retried = builder.event({"type": "app_mention"}, event_id="Ev1", retry_num=1)
+    assert (retried.payload["event_id"], retried.retry_num, retried.retry_reason) == (
+        "Ev1",
+        1,
+        "http_timeout",
+    )
 
 
 # -- the driver against a Bolt app ------------------------------------------------------------
@@ -352,7 +445,6 @@ def test_socket_mode_with_slack_sdk_builtin_client(standin: SlackStandin) -> Non
 
 def bolt_app(standin: SlackStandin) -> App:
     app = App(
-        token="xoxb-test",
         signing_secret=SIGNING_SECRET,
         client=WebClient(base_url=standin.api_url, token="xoxb-test"),
     )
@@ -420,21 +512,31 @@ def bolt_app(standin: SlackStandin) -> App:
     return app
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
 @pytest.fixture
 def http_app(standin: SlackStandin) -> Iterator[str]:
-    server = waitress.create_server(
+    server = make_server(
+        "127.0.0.1",
+        0,
         SlackRequestHandler(bolt_app(standin)),
-        host="127.0.0.1",
-        port=0,
-        threads=4,
-        asyncore_loop_timeout=0.05,
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
     )
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}/slack/events"
+        yield f"http://127.0.0.1:{server.server_port}/slack/events"
     finally:
-        server.close()
+        server.shutdown()
+        server.server_close()
         thread.join(timeout=5)
 
 
@@ -506,4 +608,4 @@ def test_socket_driver_with_bolt_socket_mode_handler(standin: SlackStandin) -> N
         standin.wait_for("chat.postMessage")
         assert "New bug (low)" in json.dumps(standin.last_message("C0TRIAGE")["blocks"])
     finally:
-        handler.close()
+        stop_socket_client(standin, handler.client)

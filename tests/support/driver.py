@@ -572,6 +572,10 @@ class _Driver(ABC, Generic[R]):
     @abstractmethod
     def _deliver(self, delivery: Delivery) -> R: ...
 
+    def deliver(self, delivery: Delivery) -> R:
+        """Sends a payload built beforehand (e.g. two clicks built while a button was shown)."""
+        return self._deliver(delivery)
+
     @abstractmethod
     def _submission_answer(self, reply: R) -> tuple[bool, JsonDict | str | None]:
         """Whether Slack got a usable answer to a view_submission, and that answer's body."""

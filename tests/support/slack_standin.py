@@ -685,13 +685,7 @@ class SlackStandin:
         """Starts the HTTP and WebSocket servers on free ports of 127.0.0.1."""
         if self._http is not None:
             return self
-        standin = self
-
-        class Handler(_RequestHandler):
-            owner = standin
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._http.daemon_threads = True
+        self._http = _HttpServer(self)
         # close_timeout is short because slack_sdk's builtin client does not answer close frames.
         self._ws = serve(
             self._socket_handler,
@@ -1071,6 +1065,20 @@ class SlackStandin:
         for connection in connections:
             connection.send(message)
 
+    def close_sockets(self) -> None:
+        """Closes every Socket Mode connection from Slack's side.
+
+        slack_sdk's builtin client only notices its own close() after a 3-second receive
+        timeout; closing from this side first ends its receive loop at once. Clients with
+        auto-reconnect still enabled will connect again. Wait for the client's
+        ``is_connected()`` to turn False before calling its ``close()``: slack_sdk's
+        ``Connection.disconnect()`` is not safe to run from two threads at once.
+        """
+        with self._lock:
+            connections = list(self._sockets)
+        for connection in connections:
+            connection.close()
+
     def _check_ticket(self, connection: ServerConnection, request: WsRequest) -> WsResponse | None:
         url = urlsplit(request.path)
         ticket = parse_qs(url.query).get("ticket", [""])[0]
@@ -1332,7 +1340,7 @@ class SlackStandin:
         self, params: JsonDict, expected_type: str, *, own_id: str | None = None
     ) -> JsonDict:
         spec = params.get("view")
-        if spec is None:
+        if not isinstance(spec, dict):
             raise _ApiError(
                 "invalid_arguments", ["missing required field: view [json-pointer:/view]"]
             )
@@ -1603,7 +1611,7 @@ class SlackStandin:
             self._channel(channel, allow_user=False)
         completed: list[JsonDict] = []
         for item in files:
-            upload = self._files.get(item.get("id")) if isinstance(item, dict) else None
+            upload = self._files.get(str(item.get("id"))) if isinstance(item, dict) else None
             if upload is None or upload.content is None:
                 raise _ApiError("file_not_found")
             upload.title = item.get("title") or upload.filename
@@ -1633,11 +1641,21 @@ class SlackStandin:
 # ---------------------------------------------------------------------------------------------
 
 
+class _HttpServer(ThreadingHTTPServer):
+    """The stand-in's HTTP server; request handlers reach the stand-in through it."""
+
+    daemon_threads = True
+
+    def __init__(self, standin: SlackStandin) -> None:
+        super().__init__(("127.0.0.1", 0), _RequestHandler)
+        self.standin = standin
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
-    owner: SlackStandin
+    server: _HttpServer
 
     def do_POST(self) -> None:
-        status, headers, body = self.owner._handle_http(self)
+        status, headers, body = self.server.standin._handle_http(self)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

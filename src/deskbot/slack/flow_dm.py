@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -203,7 +204,8 @@ def register(app: App, services: Services) -> None:
         def __call__(self, conversation: Conversation) -> Outcome:
             return conversation.back() if self.name == "back" else conversation.skip()
 
-    @app.action(Action.DM_CHOOSE)
+    # Each choice button has its own action ID (Slack wants them unique within a message).
+    @app.action(re.compile(rf"^{Action.DM_CHOOSE}-\d+$"))
     def choose(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         user_id, draft_id, step_key, option = acting(body)
