@@ -18,7 +18,6 @@ from deskbot import clock
 from deskbot.db import Database
 from deskbot.settings import Platform, Roles, Settings
 from deskbot.slack.app import Services
-from tests.support.chat import eventually
 from tests.support.driver import SlackDriver
 from tests.support.slack_standin import SlackStandin
 
@@ -56,7 +55,9 @@ def postgres_ok() -> bool:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_ok: bool) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_ok: bool
+) -> Iterator[str]:
     """An empty database of each kind; each test gets its own (a file, or a PostgreSQL schema)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'deskbot.sqlite3'}"
@@ -156,4 +157,3 @@ def deskbot(db: Database, standin: SlackStandin) -> Iterator[RunningApp]:
 def _real_clock() -> Iterator[None]:
     yield
     clock.set_clock(None)
-

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 
 from deskbot.models import BugReport, Draft
@@ -52,9 +50,17 @@ def test_full_report_in_a_dm(deskbot: RunningApp, standin: SlackStandin) -> None
     assert "c-99812" in summary and "Tip: try another network" in summary
     chat.press(Action.DM_SUBMIT)
 
-    receipt = eventually(lambda: [m for m in standin.messages(chat.channel) if "Filed as" in blocks_text(m.get("blocks", []))])
+    receipt = eventually(
+        lambda: [
+            m
+            for m in standin.messages(chat.channel)
+            if "Filed as" in blocks_text(m.get("blocks", []))
+        ]
+    )
     assert receipt and "BUG-1" in blocks_text(receipt[-1]["blocks"])
-    card = standin.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == TRIAGE)
+    card = standin.wait_for(
+        "chat.postMessage", predicate=lambda c: c.params.get("channel") == TRIAGE
+    )
     card_text = blocks_text(card[0].params["blocks"])
     assert "111222333" not in card_text and "[BSN removed]" in card_text
     with deskbot.db.transaction() as session:
@@ -63,7 +69,9 @@ def test_full_report_in_a_dm(deskbot: RunningApp, standin: SlackStandin) -> None
         assert report.answers["excluded"] == ["connection", "other_browser", "browser_updated"]
 
 
-def test_retried_event_and_double_click_file_once(deskbot: RunningApp, standin: SlackStandin) -> None:
+def test_retried_event_and_double_click_file_once(
+    deskbot: RunningApp, standin: SlackStandin
+) -> None:
     deskbot.driver.dm(AM2, "bug")
     chat = Chat(deskbot.db, deskbot.driver, standin, AM2)
     chat.press(Action.DM_CHOOSE, "training")
@@ -75,7 +83,9 @@ def test_retried_event_and_double_click_file_once(deskbot: RunningApp, standin: 
     deskbot.driver.event(event, event_id="Ev0RETRY1")
     deskbot.driver.event(event, event_id="Ev0RETRY1", retry_num=1, retry_reason="http_timeout")
     chat.settle()
-    asked = [m for m in standin.messages(chat.channel) if "In which tool" in blocks_text(m["blocks"])]
+    asked = [
+        m for m in standin.messages(chat.channel) if "In which tool" in blocks_text(m["blocks"])
+    ]
     assert len(asked) == 1
     with deskbot.db.transaction() as session:
         draft = session.scalars(select(Draft).where(Draft.user_id == AM2)).one()
@@ -99,15 +109,18 @@ def test_retried_event_and_double_click_file_once(deskbot: RunningApp, standin: 
     summary = chat.question()
     assert "File report" in blocks_text(summary["blocks"])
     value = next(
-        e["value"] for b in summary["blocks"] if b["type"] == "actions"
-        for e in b["elements"] if e["action_id"] == Action.DM_SUBMIT
+        e["value"]
+        for b in summary["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == Action.DM_SUBMIT
     )
     clicks = [
         deskbot.driver.payloads.block_action(AM2, Action.DM_SUBMIT, value, message=summary)
         for _ in range(2)
     ]  # both built while the button is still shown
     for click in clicks:
-        deskbot.driver._deliver(click)
+        deskbot.driver.deliver(click)
     chat.settle()
     with deskbot.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(BugReport)) == 1
@@ -132,7 +145,9 @@ def test_cancel_and_someone_elses_buttons(deskbot: RunningApp, standin: SlackSta
     assert "cancelled" in blocks_text(standin.message(chat.channel, question["ts"])["blocks"])
 
 
-def test_rate_limited_slack_gets_the_message_once(deskbot: RunningApp, standin: SlackStandin) -> None:
+def test_rate_limited_slack_gets_the_message_once(
+    deskbot: RunningApp, standin: SlackStandin
+) -> None:
     standin.fail_next("chat.postMessage", status=429, retry_after=1)
     deskbot.driver.dm(AM, "bug")
     chat = Chat(deskbot.db, deskbot.driver, standin, AM)

@@ -125,7 +125,9 @@ def test_back_keeps_what_was_typed_and_resume(deskbot: RunningApp, standin: Slac
 
     # Back keeps what was typed on this page, even though the page was not submitted.
     driver.block_action(
-        GROUP_MEMBER, Action.MODAL_BACK, view=view,
+        GROUP_MEMBER,
+        Action.MODAL_BACK,
+        view=view,
         values={k: v for k, v in PAGE_2.items() if k not in ("roles", "tool")},
     )
     standin.wait_for("views.update")
@@ -140,7 +142,8 @@ def test_back_keeps_what_was_typed_and_resume(deskbot: RunningApp, standin: Slac
     assert "scenario" in labels(view)  # the first unanswered question's page
     initial = {
         b["block_id"]: b["element"].get("initial_value")
-        for b in view["blocks"] if b["type"] == "input"
+        for b in view["blocks"]
+        if b["type"] == "input"
     }
     assert initial["expected"] == PAGE_2["expected"]
 
@@ -160,7 +163,9 @@ def test_roles_are_checked_on_the_server(deskbot: RunningApp, standin: SlackStan
     assert not standin.calls_to("views.open")
 
     driver.global_shortcut(OUTSIDER, Shortcut.REPORT_BUG)
-    refusal = standin.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OUTSIDER)
+    refusal = standin.wait_for(
+        "chat.postMessage", predicate=lambda c: c.params.get("channel") == OUTSIDER
+    )
     assert "cannot report bugs" in refusal[0].params["text"]
     assert not standin.calls_to("views.open")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -13,8 +12,7 @@ from sqlalchemy import func, select
 
 from deskbot.db import Database
 from deskbot.models import Draft
-
-from tests.conftest import AM, SIGNING_SECRET, RunningApp, make_settings, serve_app
+from tests.conftest import AM, RunningApp, make_settings, serve_app
 from tests.support.driver import SlackDriver
 from tests.support.slack_standin import SlackStandin
 from tests.support.tcp_relay import TcpRelay
@@ -22,8 +20,15 @@ from tests.support.tcp_relay import TcpRelay
 
 def command_body(user: str = AM) -> bytes:
     return urlencode(
-        {"command": "/desk", "text": "bug chat", "user_id": user, "team_id": "T0001",
-         "channel_id": "C0TRIAGE", "trigger_id": "t.1", "response_url": "http://127.0.0.1:9/x"}
+        {
+            "command": "/desk",
+            "text": "bug chat",
+            "user_id": user,
+            "team_id": "T0001",
+            "channel_id": "C0TRIAGE",
+            "trigger_id": "t.1",
+            "response_url": "http://127.0.0.1:9/x",
+        }
     ).encode()
 
 
@@ -32,7 +37,9 @@ def drafts_count(app: RunningApp) -> int:
         return int(session.scalar(select(func.count()).select_from(Draft)) or 0)
 
 
-def test_unsigned_forged_or_stale_requests_are_refused(deskbot: RunningApp, standin: SlackStandin) -> None:
+def test_unsigned_forged_or_stale_requests_are_refused(
+    deskbot: RunningApp, standin: SlackStandin
+) -> None:
     driver = deskbot.driver
     body = command_body()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}

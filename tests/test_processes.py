@@ -19,36 +19,39 @@ from deskbot.db import Database
 from deskbot.models import BugReport, Draft
 from deskbot.slack.ids import Action
 from tests.conftest import AM, BOT_TOKEN, SIGNING_SECRET, TRIAGE
+from tests.support.chat import Chat
 from tests.support.driver import SlackDriver
 from tests.support.slack_standin import SlackStandin
-from tests.support.chat import Chat
 
-CONSOLE_SCRIPT = "\n".join(
-    [
-        "1",  # report a bug
-        "https://Care.Example.org/some/page",  # a typed address becomes its origin
-        "2",  # the mobile app
-        "1",  # a client
-        "anna@example.org",  # refused: an email address
-        "c-77",
-        "6",  # conversations / messages
-        "skip",
-        "Open messages, write to the therapist, press send.",
-        "The message is sent.",
-        "The app closes. Call 0612345678 for details",
-        "3",  # phone
-        "Android",  # refused: no version
-        "Android 14",
-        "Fairphone 5",
-        "4.12.1",
-        "1,2,3,4,5,6",
-        "2",
-        "1",
-        "skip",
-        "y",  # file it
-        "q",
-    ]
-) + "\n"
+CONSOLE_SCRIPT = (
+    "\n".join(
+        [
+            "1",  # report a bug
+            "https://Care.Example.org/some/page",  # a typed address becomes its origin
+            "2",  # the mobile app
+            "1",  # a client
+            "anna@example.org",  # refused: an email address
+            "c-77",
+            "6",  # conversations / messages
+            "skip",
+            "Open messages, write to the therapist, press send.",
+            "The message is sent.",
+            "The app closes. Call 0612345678 for details",
+            "3",  # phone
+            "Android",  # refused: no version
+            "Android 14",
+            "Fairphone 5",
+            "4.12.1",
+            "1,2,3,4,5,6",
+            "2",
+            "1",
+            "skip",
+            "y",  # file it
+            "q",
+        ]
+    )
+    + "\n"
+)
 
 
 def deskbot_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -61,8 +64,12 @@ def test_console_files_a_report_without_slack(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
     done = subprocess.run(
         [sys.executable, "-m", "deskbot", "console"],
-        input=CONSOLE_SCRIPT, capture_output=True, text=True, timeout=60,
-        env=deskbot_env(url), cwd=tmp_path,
+        input=CONSOLE_SCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=deskbot_env(url),
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -81,9 +88,13 @@ def test_console_files_a_report_without_slack(tmp_path: Path) -> None:
 
 def test_run_without_credentials_or_terminal_explains_itself(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "deskbot", "run"], stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=60,
-        env=deskbot_env(f"sqlite:///{tmp_path / 'x.sqlite3'}"), cwd=tmp_path,
+        [sys.executable, "-m", "deskbot", "run"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=deskbot_env(f"sqlite:///{tmp_path / 'x.sqlite3'}"),
+        cwd=tmp_path,
     )
     assert done.returncode != 0
     assert "SLACK_BOT_TOKEN" in done.stderr and "deskbot console" in done.stderr
@@ -113,8 +124,19 @@ class Server:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "deskbot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "deskbot",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -122,7 +144,9 @@ class Server:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
                     return
             except OSError:
-                assert self.process.poll() is None, self.process.stderr.read() if self.process.stderr else ""
+                assert self.process.poll() is None, (
+                    self.process.stderr.read() if self.process.stderr else ""
+                )
                 time.sleep(0.1)
         raise AssertionError("deskbot serve did not come up")
 

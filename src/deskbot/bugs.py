@@ -30,7 +30,9 @@ def next_number(session: Session, *, organisation_id: str, name: str) -> int:
         return int(value)
     try:
         with session.begin_nested():
-            session.execute(insert(Counter).values(organisation_id=organisation_id, name=name, value=1))
+            session.execute(
+                insert(Counter).values(organisation_id=organisation_id, name=name, value=1)
+            )
         return 1
     except IntegrityError:
         # Someone else created the row first; take the next value after theirs.

@@ -10,7 +10,9 @@ from rich.console import Console
 
 from deskbot.settings import Settings, get_settings
 
-app = typer.Typer(help="deskbot: the platform's support procedures as guided conversations.", no_args_is_help=True)
+app = typer.Typer(
+    help="deskbot: the platform's support procedures as guided conversations.", no_args_is_help=True
+)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 manifest_app = typer.Typer(help="The Slack app manifest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -46,11 +46,17 @@ class ConsoleSession:
             return "quit"
 
     def bug_report(self) -> None:
-        draft, resumed = self.runner.open(flow="bug_report", user_id=CONSOLE_USER, surface="console")
+        draft, resumed = self.runner.open(
+            flow="bug_report", user_id=CONSOLE_USER, surface="console"
+        )
         flow = self.runner.flow(draft.flow)
         if resumed:
-            self.out.print("[yellow]Continuing your unfinished report.[/] Type [bold]cancel[/] to discard it.")
-        self.out.print("Type [bold]back[/], [bold]skip[/] (optional questions), [bold]cancel[/] or [bold]quit[/] (keeps the draft).")
+            self.out.print(
+                "[yellow]Continuing your unfinished report.[/] Type [bold]cancel[/] to discard it."
+            )
+        self.out.print(
+            "Type [bold]back[/], [bold]skip[/] (optional questions), [bold]cancel[/] or [bold]quit[/] (keeps the draft)."
+        )
         state = draft.state
         while state.get("current"):
             step = flow.step(state["current"])
@@ -71,7 +77,9 @@ class ConsoleSession:
         self.summary_and_file(draft.id)
 
     def show_question(self, step: Step, previous: Any) -> None:
-        self.out.print(f"[bold]{step.question}[/]" + (" [dim](optional)[/]" if step.optional else ""))
+        self.out.print(
+            f"[bold]{step.question}[/]" + (" [dim](optional)[/]" if step.optional else "")
+        )
         if step.hint:
             self.out.print(f"[dim]{step.hint}[/]")
         for number, option in enumerate(step.options, start=1):

@@ -32,7 +32,9 @@ EVENT_SCOPES = {"message.im": "im:history", "app_home_opened": None}
 
 
 def schema() -> dict[str, Any]:
-    text = (resources.files("deskbot") / "data" / "slack-app-manifest.schema.json").read_text("utf-8")
+    text = (resources.files("deskbot") / "data" / "slack-app-manifest.schema.json").read_text(
+        "utf-8"
+    )
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
@@ -72,9 +74,9 @@ def _strings(func: Any) -> Iterable[str]:
     for cell in getattr(func, "__closure__", None) or ():
         value = cell.cell_contents
         if isinstance(value, str):
-            yield value
+            yield str(value)
         elif isinstance(value, dict):
-            yield from (v for v in value.values() if isinstance(v, str))
+            yield from (str(v) for v in value.values() if isinstance(v, str))
 
 
 def declared(manifest: dict[str, Any]) -> dict[str, set[str]]:
@@ -92,7 +94,9 @@ def match_problems(manifest: dict[str, Any], app: App) -> list[str]:
     have, want = handled(app), declared(manifest)
     for kind in ("command", "shortcut"):
         for missing in sorted(have[kind] - want[kind]):
-            problems.append(f"the code handles {kind} {missing!r}, the manifest does not declare it")
+            problems.append(
+                f"the code handles {kind} {missing!r}, the manifest does not declare it"
+            )
         for missing in sorted(want[kind] - have[kind]):
             problems.append(f"the manifest declares {kind} {missing!r}, no listener handles it")
     # Bolt listens to "message"; the manifest subscribes to message.im, message.channels, …
@@ -102,7 +106,9 @@ def match_problems(manifest: dict[str, Any], app: App) -> list[str]:
             problems.append(f"the manifest subscribes to {event!r}, no listener handles it")
     for event in sorted(handled_events):
         if not any(e.split(".")[0] == event for e in want["event"]):
-            problems.append(f"the code handles event {event!r}, the manifest does not subscribe to it")
+            problems.append(
+                f"the code handles event {event!r}, the manifest does not subscribe to it"
+            )
     scopes = set(((manifest.get("oauth_config") or {}).get("scopes") or {}).get("bot") or [])
     if want["command"] and "commands" not in scopes:
         problems.append("slash commands need the 'commands' scope")

@@ -24,8 +24,13 @@ def start(db: Database, *, interval_seconds: int = 300) -> BackgroundScheduler:
     """Start the ticker; jobs are idempotent, so several processes may run it side by side."""
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
-        expire_drafts, "interval", seconds=interval_seconds, args=[db],
-        id="expire-drafts", coalesce=True, max_instances=1,
+        expire_drafts,
+        "interval",
+        seconds=interval_seconds,
+        args=[db],
+        id="expire-drafts",
+        coalesce=True,
+        max_instances=1,
     )
     scheduler.start()
     return scheduler

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from deskbot.db import Database
 from deskbot.models import Draft
 from deskbot.slack.ids import Action
-from tests.support.driver import SlackDriver
+from tests.support.driver import _Driver
 from tests.support.slack_standin import SlackStandin
 
 
@@ -27,12 +27,15 @@ def eventually(check: Any, timeout: float = 5.0) -> Any:
 class Chat:
     """One user's DM with deskbot, read from what the stand-in recorded."""
 
-    def __init__(self, db: Database, driver: SlackDriver, standin: SlackStandin, user: str) -> None:
+    def __init__(
+        self, db: Database, driver: _Driver[Any], standin: SlackStandin, user: str
+    ) -> None:
         self.db, self.driver, self.standin, self.user = db, driver, standin, user
         self.channel = "D" + user
 
     def question(self) -> dict[str, Any]:
         """The newest message from deskbot in the DM, once its state has been stored."""
+
         def stored() -> dict[str, Any] | None:
             messages = self.from_deskbot()
             if not messages:
@@ -40,10 +43,14 @@ class Chat:
             newest = messages[-1]
             with self.db.transaction() as session:
                 draft = session.scalars(
-                    select(Draft).where(Draft.user_id == self.user).order_by(Draft.updated_at.desc())
+                    select(Draft)
+                    .where(Draft.user_id == self.user)
+                    .order_by(Draft.updated_at.desc())
                 ).first()
                 ts = ((draft.state if draft else {}).get("dm") or {}).get("ts")
-            return newest if ts == newest["ts"] or draft is None or draft.status != "active" else None
+            return (
+                newest if ts == newest["ts"] or draft is None or draft.status != "active" else None
+            )
 
         message = eventually(stored)
         assert message, "deskbot did not ask anything"
@@ -64,8 +71,11 @@ class Chat:
         value = None
         if value_suffix is not None:
             action_id, value = next(
-                (e["action_id"], e["value"]) for b in message["blocks"] if b["type"] == "actions"
-                for e in b["elements"] if e.get("action_id", "").startswith(action_id)
+                (e["action_id"], e["value"])
+                for b in message["blocks"]
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e.get("action_id", "").startswith(action_id)
                 and e.get("value", "").endswith(":" + value_suffix)
             )
         self.driver.click(self.user, message, action_id, value)
@@ -74,7 +84,10 @@ class Chat:
     def tick(self, *values: str) -> None:
         message = self.question()
         self.driver.block_action(
-            self.user, Action.DM_TICK, message=message, channel_id=self.channel,
+            self.user,
+            Action.DM_TICK,
+            message=message,
+            channel_id=self.channel,
             selected_options=list(values),
         )
         self.settle()

@@ -751,7 +751,9 @@ class SlackDriver(_Driver[Response]):
 class SocketDriver(_Driver[SocketReply]):
     """Delivers payloads as Socket Mode envelopes; each call returns the ack's payload (or None)."""
 
-    def __init__(self, standin: SlackStandin, team_id: str = "T0001", *, timeout: float = 5.0):
+    def __init__(
+        self, standin: SlackStandin, team_id: str = "T0001", *, timeout: float = 5.0
+    ) -> None:
         super().__init__(standin, team_id)
         self.timeout = timeout
 

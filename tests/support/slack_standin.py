@@ -647,7 +647,6 @@ class SlackStandin:
         self._ephemerals: list[JsonDict] = []
         self._dms: set[str] = set()
         self._views: dict[str, JsonDict] = {}
-        self._view_owner: dict[str, str | None] = {}
         self._stacks: dict[str | None, list[str]] = {}
         self._homes: dict[str, str] = {}
         self._files: dict[str, UploadedFile] = {}
@@ -657,7 +656,7 @@ class SlackStandin:
         self._acks: dict[str, JsonDict] = {}
         self.socket_acks: list[JsonDict] = []
 
-        self._http: ThreadingHTTPServer | None = None
+        self._http: _HttpServer | None = None
         self._ws: WsServer | None = None
         self._threads: list[threading.Thread] = []
         self._methods: dict[str, Callable[[JsonDict], JsonDict]] = {
@@ -974,7 +973,7 @@ class SlackStandin:
                     )
                 if action == "update":
                     old = self._views[view_id]
-                    self._views[view_id] = self._build_view(
+                    self._build_view(
                         spec,
                         view_id=view_id,
                         root=old["root_view_id"],
@@ -984,7 +983,6 @@ class SlackStandin:
                     if len(stack) >= 3:
                         raise AssertionError("response_action push: push_limit_reached (3 views)")
                     pushed = self._build_view(spec, root=stack[0], previous=stack[-1])
-                    self._view_owner[pushed["id"]] = user_id
                     stack.append(pushed["id"])
             else:
                 raise AssertionError(f"unknown response_action {action!r} in {body}")
@@ -1532,7 +1530,6 @@ class SlackStandin:
         spec = self._view_spec(params, "modal")
         trigger.used = True
         view = self._build_view(spec)
-        self._view_owner[view["id"]] = trigger.user_id
         # A new modal replaces whatever stack the user had open.
         self._stacks[trigger.user_id] = [view["id"]]
         return {"view": copy.deepcopy(view)}
@@ -1548,7 +1545,6 @@ class SlackStandin:
             raise _ApiError("push_limit_reached")
         trigger.used = True
         view = self._build_view(spec, root=stack[0], previous=stack[-1])
-        self._view_owner[view["id"]] = trigger.user_id
         stack.append(view["id"])
         return {"view": copy.deepcopy(view)}
 

@@ -190,11 +190,7 @@ class Flow:
         """
         on_page = [s for s in self.steps if s.page == page]
         keys = {s.key for s in on_page}
-        return [
-            s
-            for s in on_page
-            if all(c.key in keys or c.holds(answers) for c in s.conditions)
-        ]
+        return [s for s in on_page if all(c.key in keys or c.holds(answers) for c in s.conditions)]
 
     def next_page(self, after: int, answers: Mapping[str, Any]) -> int | None:
         for page in range(after + 1, self.page_count):

@@ -49,7 +49,7 @@ def notices(flow: Flow, found: list[Notice]) -> list[ShownNotice]:
 
 
 def progress(flow: Flow, answers: Mapping[str, Any], current_key: str | None) -> str:
-    """"Question 4 of 17" — counted over the steps that apply on this path."""
+    """ "Question 4 of 17" — counted over the steps that apply on this path."""
     applicable = flow.applicable(answers)
     keys = [s.key for s in applicable]
     position = keys.index(current_key) + 1 if current_key in keys else len(keys)

@@ -19,6 +19,9 @@ from deskbot.models import BugReport, Draft, SlackDelivery
 from deskbot.settings import Settings
 
 
+SUMMARY = "summary"  # where a conversation stands once every question is answered
+
+
 class NotYours(Exception):
     """The draft belongs to someone else, or is no longer open."""
 
@@ -40,6 +43,7 @@ class Moved:
     draft: Snapshot
     outcome: Outcome
     duplicate: bool = False  # the same Slack delivery again: nothing was done
+    stale: bool = False  # the move was for a question that is no longer the current one
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,9 @@ class Filed:
 
 
 def snapshot(draft: Draft) -> Snapshot:
-    return Snapshot(draft.id, draft.flow, draft.user_id, draft.surface, draft.status, dict(draft.state))
+    return Snapshot(
+        draft.id, draft.flow, draft.user_id, draft.surface, draft.status, dict(draft.state)
+    )
 
 
 def first_delivery(session: Session, event_id: str | None) -> bool:
@@ -90,8 +96,15 @@ class FlowRunner:
     ) -> tuple[Snapshot, bool]:
         """The user's unfinished draft of this flow (resumed=True), or a new one."""
         with self.db.transaction() as session:
-            draft = None if fresh or prefill else drafts.find_active(
-                session, organisation_id=self.settings.organisation_id, user_id=user_id, flow=flow
+            draft = (
+                None
+                if fresh or prefill
+                else drafts.find_active(
+                    session,
+                    organisation_id=self.settings.organisation_id,
+                    user_id=user_id,
+                    flow=flow,
+                )
             )
             resumed = draft is not None
             if draft is None:
@@ -107,8 +120,12 @@ class FlowRunner:
                     state=state,
                 )
                 audit.record(
-                    session, organisation_id=draft.organisation_id, actor=user_id,
-                    action=f"{flow}.draft_started", subject_type="draft", subject_id=draft.id,
+                    session,
+                    organisation_id=draft.organisation_id,
+                    actor=user_id,
+                    action=f"{flow}.draft_started",
+                    subject_type="draft",
+                    subject_id=draft.id,
                     detail={"surface": surface},
                 )
             elif draft.surface != surface:
@@ -117,7 +134,11 @@ class FlowRunner:
 
     def _owned(self, session: Session, draft_id: str, user_id: str) -> Draft:
         draft = drafts.get(session, draft_id, for_update=True)
-        if draft is None or draft.user_id != user_id or draft.organisation_id != self.settings.organisation_id:
+        if (
+            draft is None
+            or draft.user_id != user_id
+            or draft.organisation_id != self.settings.organisation_id
+        ):
             raise NotYours(draft_id)
         return draft
 
@@ -132,9 +153,13 @@ class FlowRunner:
         step: Callable[[Conversation], Outcome],
         *,
         event_id: str | None = None,
-        surface_state: dict[str, Any] | None = None,
+        expect_step: str | None = None,
     ) -> Moved:
-        """Apply one move (answer, skip, back) to an open draft and store the result."""
+        """Apply one move (answer, skip, back) to an open draft and store the result.
+
+        expect_step is the question the user was looking at ("summary" after the last one);
+        a click on an older question changes nothing.
+        """
         for attempt in range(3):
             try:
                 with self.db.transaction() as session:
@@ -143,11 +168,11 @@ class FlowRunner:
                         return Moved(snapshot(draft), Outcome(None), duplicate=True)
                     if draft.status != drafts.ACTIVE:
                         raise NotYours(draft_id)
+                    current = draft.state.get("current") or SUMMARY
+                    if expect_step is not None and expect_step != current:
+                        return Moved(snapshot(draft), Outcome(None), stale=True)
                     state = dict(draft.state)
-                    conversation = Conversation(self.flow(draft.flow), state)
-                    outcome = step(conversation)
-                    if surface_state:
-                        state.update(surface_state)
+                    outcome = step(Conversation(self.flow(draft.flow), state))
                     drafts.save(draft, state, ttl=self.ttl)
                     return Moved(snapshot(draft), outcome)
             except StaleDataError:
@@ -156,10 +181,24 @@ class FlowRunner:
                     raise
         raise AssertionError("unreachable")
 
-    def update_state(self, draft_id: str, user_id: str, changes: dict[str, Any]) -> Snapshot:
+    def find_active(
+        self, user_id: str, *, flow: str | None = None, surface: str | None = None
+    ) -> Snapshot | None:
+        with self.db.transaction() as session:
+            draft = drafts.find_active(
+                session, organisation_id=self.settings.organisation_id, user_id=user_id,
+                flow=flow, surface=surface,
+            )
+            return snapshot(draft) if draft else None
+
+    def update_state(
+        self, draft_id: str, user_id: str, changes: dict[str, Any], *, event_id: str | None = None
+    ) -> Snapshot:
         """Merge surface details (message ts, pending selections) into the draft's state."""
         with self.db.transaction() as session:
             draft = self._owned(session, draft_id, user_id)
+            if not first_delivery(session, event_id):
+                return snapshot(draft)
             state = dict(draft.state)
             state.update(changes)
             drafts.save(draft, state, ttl=self.ttl)
@@ -197,8 +236,12 @@ class FlowRunner:
             if draft.status == drafts.ACTIVE:
                 drafts.close(draft, "cancelled")
                 audit.record(
-                    session, organisation_id=draft.organisation_id, actor=user_id,
-                    action=f"{draft.flow}.draft_cancelled", subject_type="draft", subject_id=draft.id,
+                    session,
+                    organisation_id=draft.organisation_id,
+                    actor=user_id,
+                    action=f"{draft.flow}.draft_cancelled",
+                    subject_type="draft",
+                    subject_id=draft.id,
                 )
             return snapshot(draft)
 
@@ -208,7 +251,9 @@ class FlowRunner:
             with self.db.transaction() as session:
                 draft = self._owned(session, draft_id, user_id)
                 try:
-                    return Filed(bugs.file_report(session, draft=draft, flow=self.flow(draft.flow)), False)
+                    return Filed(
+                        bugs.file_report(session, draft=draft, flow=self.flow(draft.flow)), False
+                    )
                 except bugs.AlreadyFiled as filed:
                     if filed.report is None:
                         raise NotYours(draft_id) from None

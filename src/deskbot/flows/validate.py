@@ -12,7 +12,9 @@ from deskbot.flows.engine import Invalid
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _VERSION = re.compile(r"\d+(?:[._]\d+){0,4}[a-z]?")
-_NAME_AND_VERSION = re.compile(r"(?P<name>[^\d]*[A-Za-z][^\d]*?)\s*v?(?P<version>\d+(?:[._]\d+){0,4})\b")
+_NAME_AND_VERSION = re.compile(
+    r"(?P<name>[^\d]*[A-Za-z][^\d]*?)\s*v?(?P<version>\d+(?:[._]\d+){0,4})\b"
+)
 
 
 def platform_origin(raw: str) -> str:
@@ -24,7 +26,9 @@ def platform_origin(raw: str) -> str:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise Invalid("That is not a web address. Try something like https://ehealth.example.org") from None
+        raise Invalid(
+            "That is not a web address. Try something like https://ehealth.example.org"
+        ) from None
     host = (parts.hostname or "").rstrip(".")
     if parts.scheme not in ("http", "https") or not host or " " in host:
         raise Invalid("That is not a web address. Try something like https://ehealth.example.org")

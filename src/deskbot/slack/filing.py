@@ -36,6 +36,8 @@ def announce(services: Services, filed: Filed, *, receipt_channel: str) -> None:
         )
     except SlackApiError as problem:
         # The report is filed either way; the card can be posted again from the report.
-        log.error("triage card for %s not posted: %s", report.reference, problem.response.get("error"))
+        log.error(
+            "triage card for %s not posted: %s", report.reference, problem.response.get("error")
+        )
         return
     services.runner.record_triage_post(report.id, posted["channel"], posted["ts"])

@@ -1,13 +1,14 @@
-"""A flow as a conversation in a DM: one question at a time, buttons for choices, back/skip/cancel."""
+"""A flow as a DM conversation: one question at a time, buttons for choices, back/skip/cancel."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from deskbot.flows.engine import Conversation, Kind, Outcome
+from deskbot.flows.engine import Conversation, Kind, Notice, Outcome, Step
 from deskbot.flows.runner import Moved, NotYours, Snapshot
 from deskbot.slack import filing, views
 from deskbot.slack.app import Services
@@ -15,21 +16,40 @@ from deskbot.slack.ids import Action
 from deskbot.slack.payloads import files_of, token_parts
 
 FLOW = "bug_report"
-TYPED_COMMANDS = {"back": "back", "skip": "skip", "cancel": "cancel", "stop": "cancel"}
+TYPED = {"back": "back", "skip": "skip", "cancel": "cancel", "stop": "cancel"}
+STARTERS = {"bug", "report", "report a bug", "resume", "start"}
+
+
+@dataclass(frozen=True)
+class Move:
+    """What the user did at a question: answered it, went back, or skipped it."""
+
+    kind: str  # "answer", "back" or "skip"
+    value: Any = None
+
+    def __call__(self, conversation: Conversation) -> Outcome:
+        if self.kind == "back":
+            return conversation.back()
+        if self.kind == "skip":
+            return conversation.skip()
+        return conversation.answer(self.value)
 
 
 def start(services: Services, user_id: str) -> None:
     draft, _ = services.runner.open(flow=FLOW, user_id=user_id, surface="dm")
-    resume(services, draft)
+    ask(services, draft)
 
 
-def resume(services: Services, draft: Snapshot, *, error: str | None = None) -> None:
-    """Ask the draft's current question (or show the summary) as a new message in the DM."""
-    channel = dm_channel(services, draft)
+def ask(
+    services: Services, draft: Snapshot, *, error: str | None = None, notices: list[Notice] | None = None
+) -> None:
+    """Post the draft's current question (or the summary) and remember which message it is."""
     flow = services.runner.flow(draft.flow)
-    if draft.state.get("current"):
-        blocks = views.dm_question(flow, draft.id, draft.state, error=error)
-        text = flow.step(draft.state["current"]).question
+    channel = dm_channel(services, draft)
+    current = draft.state.get("current")
+    if current:
+        blocks = views.dm_question(flow, draft.id, draft.state, error=error, notices=notices)
+        text = flow.step(current).question
     else:
         blocks = views.dm_summary(flow, draft.id, draft.state["answers"])
         text = "Your bug report is ready to file."
@@ -43,37 +63,23 @@ def dm_channel(services: Services, draft: Snapshot) -> str:
     known = (draft.state.get("dm") or {}).get("channel")
     if known:
         return str(known)
-    opened = services.client.conversations_open(users=draft.user_id)
-    return str(opened["channel"]["id"])
+    return str(services.client.conversations_open(users=draft.user_id)["channel"]["id"])
 
 
-def after_move(services: Services, moved: Moved, *, answered_key: str | None) -> None:
-    """Show the result of a move: the answered question closed, then the next one or the summary."""
+def show(services: Services, moved: Moved, answered: Step | None) -> None:
+    """After a move: close the answered question, then ask the next one (or show the summary)."""
     if moved.duplicate:
         return
     draft, outcome = moved.draft, moved.outcome
-    flow = services.runner.flow(draft.flow)
     dm = draft.state.get("dm") or {}
-    if outcome.error:
-        resume(services, draft, error=outcome.error)
-        return
-    if answered_key and dm.get("ts"):
-        step = flow.step(answered_key)
+    if answered is not None and not outcome.error and dm.get("ts"):
         services.client.chat_update(
-            channel=dm["channel"], ts=dm["ts"], text=step.question,
-            blocks=views.dm_answered(step, draft.state["answers"].get(answered_key)),
+            channel=dm["channel"],
+            ts=dm["ts"],
+            text=answered.question,
+            blocks=views.dm_answered(answered, draft.state["answers"].get(answered.key)),
         )
-    channel = dm_channel(services, draft)
-    if draft.state.get("current"):
-        blocks = views.dm_question(flow, draft.id, draft.state, notices=outcome.notices)
-        text = flow.step(draft.state["current"]).question
-    else:
-        blocks = views.dm_summary(flow, draft.id, draft.state["answers"])
-        text = "Your bug report is ready to file."
-    posted = services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-    services.runner.update_state(
-        draft.id, draft.user_id, {"dm": {"channel": channel, "ts": posted["ts"]}, "pending": {}}
-    )
+    ask(services, draft, error=outcome.error, notices=outcome.notices)
 
 
 def on_message(services: Services, event: dict[str, Any], event_id: str | None) -> None:
@@ -82,67 +88,57 @@ def on_message(services: Services, event: dict[str, Any], event_id: str | None) 
     if not user_id or event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
         return
     runner = services.runner
-    with runner.db.transaction() as session:
-        from deskbot import drafts
-
-        draft = drafts.find_active(
-            session, organisation_id=runner.settings.organisation_id, user_id=user_id, surface="dm"
-        )
-        draft_id = draft.id if draft else None
+    draft = runner.find_active(user_id, surface="dm")
     text = (event.get("text") or "").strip()
-    if draft_id is None:
-        starting = text.lower() in ("bug", "report", "report a bug", "resume", "start")
+    if draft is None:
         from deskbot.slack.commands import may_report
 
-        if starting and may_report(services, user_id):
-            start(services, user_id)
-        elif not starting:
+        if text.lower() not in STARTERS:
             services.client.chat_postMessage(
                 channel=event["channel"],
                 text="Hello! Type *bug* to report a bug step by step, or use `/desk bug` for a form.",
             )
+        elif may_report(services, user_id):
+            start(services, user_id)
         return
-    command = TYPED_COMMANDS.get(text.lower())
-    if command == "cancel":
-        cancel(services, draft_id, user_id)
+    typed = TYPED.get(text.lower())
+    if typed == "cancel":
+        cancel(services, draft.id, user_id)
         return
-    current: list[str] = []
-
-    def move(conversation: Conversation) -> Outcome:
-        step = conversation.current
-        current.append(step.key if step else "")
-        if command == "back":
-            return conversation.back()
-        if command == "skip":
-            return conversation.skip()
-        if step is None:
-            return Outcome(None, error="Everything is answered: use the buttons below to file it.")
-        if step.kind == Kind.FILES:
-            pending = conversation.state.setdefault("pending", {})
-            pending[step.key] = pending.get(step.key, []) + files_of(event)
-            return Outcome(step, error=None if event.get("files") else "Drop the screenshots here, or press Skip.")
-        if step.kind in (Kind.TEXT, Kind.LONG_TEXT) or step.other:
-            return conversation.answer(text)
-        if step.kind == Kind.CHOICE:
-            chosen = next(
-                (o.value for o in step.options if text.lower() in (o.value.lower(), o.label.lower())), None
-            )
-            if chosen:
-                return conversation.answer(chosen)
-        return Outcome(step, error="Please use the buttons for this question.")
-
+    step = runner.flow(draft.flow).step(draft.state["current"]) if draft.state.get("current") else None
+    if typed is not None:
+        move = Move(typed)
+    elif step is not None and step.kind == Kind.FILES:
+        collect_files(services, draft, step, event, event_id)
+        return
+    else:
+        move = Move("answer", typed_answer(step, text))
     try:
-        moved = runner.move(draft_id, user_id, move, event_id=event_id)
+        moved = runner.move(draft.id, user_id, move, event_id=event_id, expect_step=step.key if step else None)
     except NotYours:
         return
-    step_key = current[0] if current else None
-    if moved.duplicate:
+    show(services, moved, step if move.kind == "answer" else None)
+
+
+def typed_answer(step: Step | None, text: str) -> Any:
+    """A typed answer; for a choice, the option whose label or value was typed."""
+    if step is None or step.kind != Kind.CHOICE or step.other:
+        return text
+    lowered = text.lower()
+    return next((o.value for o in step.options if lowered in (o.value.lower(), o.label.lower())), text)
+
+
+def collect_files(
+    services: Services, draft: Snapshot, step: Step, event: dict[str, Any], event_id: str | None
+) -> None:
+    """Screenshots dropped into the DM are gathered until the user presses Done."""
+    files = files_of(event)
+    if not files:
+        ask(services, draft, error="Drop the screenshots here, or press Skip.")
         return
-    step = runner.flow(moved.draft.flow).step(step_key) if step_key else None
-    if step is not None and step.kind == Kind.FILES and not moved.outcome.error:
-        return  # files collected; the user presses Done
-    answered = step_key if command is None and not moved.outcome.error else None
-    after_move(services, moved, answered_key=answered)
+    pending = dict(draft.state.get("pending") or {})
+    pending[step.key] = list(pending.get(step.key) or []) + files
+    services.runner.update_state(draft.id, draft.user_id, {"pending": pending}, event_id=event_id)
 
 
 def cancel(services: Services, draft_id: str, user_id: str) -> None:
@@ -151,123 +147,95 @@ def cancel(services: Services, draft_id: str, user_id: str) -> None:
     if dm.get("ts"):
         services.client.chat_update(
             channel=dm["channel"], ts=dm["ts"], text="Report cancelled.",
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": ":wastebasket: Report cancelled and its draft discarded."}}],
+            blocks=views.dm_cancelled(),
         )
 
 
 def register(app: App, services: Services) -> None:
     runner = services.runner
 
-    def acting(body: dict[str, Any]) -> tuple[str, str, str, str]:
-        action = body["actions"][0]
-        draft_id, step_key, option = token_parts(action.get("value"), 3)
+    def clicked(body: dict[str, Any]) -> tuple[str, str, str, str]:
+        draft_id, step_key, option = token_parts(body["actions"][0].get("value"), 3)
         return body["user"]["id"], draft_id, step_key, option
 
-    def guarded(body: dict[str, Any], draft_id: str, user_id: str, step_key: str, make: Any) -> None:
-        """Apply a move only if the click belongs to the user's current question."""
+    def refuse(body: dict[str, Any], user_id: str, text: str) -> None:
+        services.client.chat_postEphemeral(channel=body["channel"]["id"], user=user_id, text=text)
+
+    def act(body: dict[str, Any], move: Move) -> None:
+        """Apply a click, but only from the draft's owner and only on the current question."""
+        user_id, draft_id, step_key, _ = clicked(body)
         try:
-            draft = runner.get(draft_id, user_id)
+            moved = runner.move(draft_id, user_id, move, expect_step=step_key)
         except NotYours:
-            services.client.chat_postEphemeral(
-                channel=body["channel"]["id"], user=user_id,
-                text="This is not your report, or it is already closed.",
-            )
+            refuse(body, user_id, "This is not your report, or it is already closed.")
             return
-        current = draft.state.get("current") or "summary"
-        if draft.status != "active" or current != step_key:
-            services.client.chat_postEphemeral(
-                channel=body["channel"]["id"], user=user_id,
-                text="That question was answered already; the latest question is further down.",
-            )
+        if moved.stale:
+            refuse(body, user_id, "That question was answered already; the latest one is below.")
             return
-        try:
-            moved = runner.move(draft_id, user_id, make)
-        except NotYours:
-            return
-        after_move(services, moved, answered_key=step_key if make.answers else None)
+        flow = runner.flow(moved.draft.flow)
+        show(services, moved, flow.step(step_key) if move.kind == "answer" else None)
 
-    class Answer:
-        answers = True
-
-        def __init__(self, value: Any) -> None:
-            self.value = value
-
-        def __call__(self, conversation: Conversation) -> Outcome:
-            return conversation.answer(self.value)
-
-    class Nav:
-        answers = False
-
-        def __init__(self, name: str) -> None:
-            self.name = name
-
-        def __call__(self, conversation: Conversation) -> Outcome:
-            return conversation.back() if self.name == "back" else conversation.skip()
-
-    # Each choice button has its own action ID (Slack wants them unique within a message).
+    # Each choice has its own action ID: Slack wants them unique within a block.
     @app.action(re.compile(rf"^{Action.DM_CHOOSE}-\d+$"))
     def choose(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        user_id, draft_id, step_key, option = acting(body)
-        guarded(body, draft_id, user_id, step_key, Answer(option))
+        act(body, Move("answer", clicked(body)[3]))
 
     @app.action(Action.DM_TICK)
     def tick(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         user_id = body["user"]["id"]
-        action = body["actions"][0]
-        block_value = [o["value"] for o in action.get("selected_options") or []]
-        # The checkboxes carry no token; the draft is the one whose question this message is.
-        draft = find_by_message(services, user_id, body)
-        if draft is not None and draft.state.get("current"):
-            runner.update_state(draft.id, user_id, {"pending": {draft.state["current"]: block_value}})
+        selected = [o["value"] for o in body["actions"][0].get("selected_options") or []]
+        draft = runner.find_active(user_id, surface="dm")
+        ts = (body.get("container") or {}).get("message_ts")
+        # The checkboxes carry no token: they belong to the draft whose question this message is.
+        if draft is not None and draft.state.get("current") and (draft.state.get("dm") or {}).get("ts") == ts:
+            runner.update_state(draft.id, user_id, {"pending": {draft.state["current"]: selected}})
 
     @app.action(Action.DM_DONE)
     def done(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        user_id, draft_id, step_key, _ = acting(body)
+        user_id, draft_id, step_key, _ = clicked(body)
         try:
             draft = runner.get(draft_id, user_id)
         except NotYours:
+            refuse(body, user_id, "This is not your report, or it is already closed.")
             return
         value = (draft.state.get("pending") or {}).get(step_key)
         if value is None:
             value = checkbox_state(body)
-        step = runner.flow(draft.flow).step(step_key) if step_key in [s.key for s in runner.flow(draft.flow).steps] else None
-        if step is not None and step.kind == Kind.TICK:
-            value = bool(value)
-        guarded(body, draft_id, user_id, step_key, Answer(value))
+        kind = next((s.kind for s in runner.flow(draft.flow).steps if s.key == step_key), None)
+        act(body, Move("answer", bool(value) if kind == Kind.TICK else value))
 
     @app.action(Action.DM_BACK)
     def back(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        user_id, draft_id, step_key, _ = acting(body)
-        guarded(body, draft_id, user_id, step_key, Nav("back"))
+        act(body, Move("back"))
 
     @app.action(Action.DM_SKIP)
     def skip(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        user_id, draft_id, step_key, _ = acting(body)
-        guarded(body, draft_id, user_id, step_key, Nav("skip"))
+        act(body, Move("skip"))
 
     @app.action(Action.DM_CANCEL)
     def cancel_clicked(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        user_id, draft_id, _, _ = acting(body)
+        user_id, draft_id, _, _ = clicked(body)
         try:
             cancel(services, draft_id, user_id)
         except NotYours:
-            return
+            refuse(body, user_id, "This is not your report, or it is already closed.")
 
     @app.action(Action.DM_SUBMIT)
     def submit(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        user_id, draft_id, _, _ = acting(body)
+        user_id, draft_id, _, _ = clicked(body)
         try:
             filed = runner.file(draft_id, user_id)
+            draft = runner.get(draft_id, user_id)
         except NotYours:
+            refuse(body, user_id, "This is not your report, or it is already closed.")
             return
-        draft = runner.get(draft_id, user_id)
         dm = draft.state.get("dm") or {}
         if dm.get("ts") and not filed.already:
             services.client.chat_update(
@@ -281,24 +249,9 @@ def register(app: App, services: Services) -> None:
 
 
 def checkbox_state(body: dict[str, Any]) -> list[str]:
-    """Selected checkboxes from the message's state, which Slack sends with every click."""
+    """Ticked boxes from the message's state, which Slack sends along with every click."""
     for block in ((body.get("state") or {}).get("values") or {}).values():
         for element in block.values():
             if element.get("type") == "checkboxes":
                 return [o["value"] for o in element.get("selected_options") or []]
     return []
-
-
-def find_by_message(services: Services, user_id: str, body: dict[str, Any]) -> Snapshot | None:
-    ts = (body.get("container") or {}).get("message_ts")
-    with services.db.transaction() as session:
-        from deskbot import drafts
-
-        draft = drafts.find_active(
-            session, organisation_id=services.settings.organisation_id, user_id=user_id, surface="dm"
-        )
-        if draft is None or (draft.state.get("dm") or {}).get("ts") != ts:
-            return None
-        from deskbot.flows.runner import snapshot
-
-        return snapshot(draft)

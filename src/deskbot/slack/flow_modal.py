@@ -19,8 +19,12 @@ def open_flow(
     services: Services, *, user_id: str, trigger_id: str, prefill: dict[str, Any] | None = None
 ) -> None:
     """Open the modal on the user's unfinished draft, or on a new one."""
-    draft, resumed = services.runner.open(flow=FLOW, user_id=user_id, surface="modal", prefill=prefill)
-    services.client.views_open(trigger_id=trigger_id, view=view_for(services, draft, resumed=resumed))
+    draft, resumed = services.runner.open(
+        flow=FLOW, user_id=user_id, surface="modal", prefill=prefill
+    )
+    services.client.views_open(
+        trigger_id=trigger_id, view=view_for(services, draft, resumed=resumed)
+    )
 
 
 def view_for(services: Services, draft: Snapshot, *, resumed: bool = False) -> dict[str, Any]:
@@ -30,7 +34,7 @@ def view_for(services: Services, draft: Snapshot, *, resumed: bool = False) -> d
     missing = flow.missing(answers)
     if not missing:
         return views.modal_summary(flow, draft.id, answers)
-    page = missing[0].page if resumed or answers else 0
+    page = missing[0].page
     return views.modal_page(flow, draft.id, answers, page, resumed=resumed)
 
 
@@ -102,17 +106,18 @@ def register(app: App, services: Services) -> None:
                 page = services.runner.flow(draft.flow).page_count
             else:
                 page = int(meta["p"])
-                draft, _ = runner.save_page(meta["d"], user_id, page, submitted_answers(view), partial=True)
+                draft, _ = runner.save_page(
+                    meta["d"], user_id, page, submitted_answers(view), partial=True
+                )
         except NotYours:
             services.client.views_update(view_id=view["id"], view=gone())
             return
         flow = runner.flow(draft.flow)
         answers = draft.state["answers"]
-        previous = next(
-            (p for p in range(page - 1, -1, -1) if flow.page_steps(p, answers)), 0
-        )
+        previous = next((p for p in range(page - 1, -1, -1) if flow.page_steps(p, answers)), 0)
         services.client.views_update(
-            view_id=view["id"], hash=view.get("hash"),
+            view_id=view["id"],
+            hash=view.get("hash"),
             view=views.modal_page(flow, draft.id, answers, previous),
         )
 
@@ -137,7 +142,9 @@ def register(app: App, services: Services) -> None:
         meta = metadata(view)
         try:
             if meta.get("p") is not None:
-                runner.save_page(meta["d"], user_id, int(meta["p"]), submitted_answers(view), partial=True)
+                runner.save_page(
+                    meta["d"], user_id, int(meta["p"]), submitted_answers(view), partial=True
+                )
             draft = runner.update_state(meta.get("d", ""), user_id, {})
         except NotYours:
             services.client.views_update(view_id=view["id"], view=gone())
@@ -145,19 +152,24 @@ def register(app: App, services: Services) -> None:
         services.client.views_update(
             view_id=view["id"],
             view=views.modal_notice(
-                "Continue in a DM", "Your answers are saved. I have sent you the next question in a direct message."
+                "Continue in a DM",
+                "Your answers are saved. I have sent you the next question in a direct message.",
             ),
         )
-        flow_dm.resume(services, draft)
+        flow_dm.ask(services, draft)
 
 
-def error_blocks(errors: dict[str, str], raw: dict[str, Any], view: dict[str, Any]) -> dict[str, str]:
+def error_blocks(
+    errors: dict[str, str], raw: dict[str, Any], view: dict[str, Any]
+) -> dict[str, str]:
     """Errors keyed by the block that shows the field (a typed URL has its own block)."""
     block_ids = {b.get("block_id") for b in view.get("blocks", [])}
     shown: dict[str, str] = {}
     for key, message in errors.items():
         other = f"{key}__other"
-        typed = (view.get("state") or {}).get("values", {}).get(other, {}).get(other, {}).get("value")
+        typed = (
+            (view.get("state") or {}).get("values", {}).get(other, {}).get(other, {}).get("value")
+        )
         shown[other if typed and other in block_ids else key] = message
     return shown
 

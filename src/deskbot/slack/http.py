@@ -24,7 +24,10 @@ class DeskbotWsgi:
         self.db = db
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in (
+            "GET",
+            "HEAD",
+        ):
             healthy = self.db.is_reachable()
             body = b'{"status": "ok"}' if healthy else b'{"status": "database unreachable"}'
             start_response(

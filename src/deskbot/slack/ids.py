@@ -33,7 +33,11 @@ class Action(StrEnum):
 # The events deskbot subscribes to (bot events), each with a listener.
 EVENTS = ("message.im",)
 
-MODAL_ACTIONS = {"back": Action.MODAL_BACK, "restart": Action.MODAL_RESTART, "to_dm": Action.MODAL_TO_DM}
+MODAL_ACTIONS = {
+    "back": Action.MODAL_BACK,
+    "restart": Action.MODAL_RESTART,
+    "to_dm": Action.MODAL_TO_DM,
+}
 DM_ACTIONS = {
     "choose": Action.DM_CHOOSE,
     "tick": Action.DM_TICK,

@@ -36,7 +36,9 @@ def modal_field(step: Step, answers: dict[str, Any]) -> dict[str, Any]:
         "other": None,
     }
     if step.kind == Kind.CHOICE:
-        field["element"] = "radio" if len(step.options) <= RADIO_LIMIT and not step.other else "select"
+        field["element"] = (
+            "radio" if len(step.options) <= RADIO_LIMIT and not step.other else "select"
+        )
         chosen = next((o for o in step.options if o.value == answer), None)
         field["initial_option"] = _option(chosen) if chosen else None
         if step.other is not None:
@@ -152,8 +154,14 @@ def dm_question(
     )
 
 
+def dm_cancelled() -> list[dict[str, Any]]:
+    return list(render_json("slack/dm_cancelled.json.j2"))
+
+
 def dm_answered(step: Step, value: Any) -> list[dict[str, Any]]:
-    return list(render_json("slack/dm_answered.json.j2", question=step.question, answer=step.display(value)))
+    return list(
+        render_json("slack/dm_answered.json.j2", question=step.question, answer=step.display(value))
+    )
 
 
 def dm_summary(

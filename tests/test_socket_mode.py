@@ -1,0 +1,85 @@
+"""Socket Mode: the same flows over a WebSocket that deskbot opens to (a stand-in for) Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from deskbot.db import Database
+from deskbot.models import BugReport
+from deskbot.runtime import socket_mode_handler
+from deskbot.slack.ids import Action
+from tests.conftest import AM, APP_TOKEN, TRIAGE, make_settings
+from tests.support.chat import Chat, blocks_text, eventually
+from tests.support.driver import SocketDriver
+from tests.support.slack_standin import SlackStandin
+
+
+@pytest.fixture
+def socket_app(db: Database, standin: SlackStandin) -> Iterator[SocketDriver]:
+    settings = make_settings(
+        db.url, standin.api_url, slack_app_token=APP_TOKEN, slack_signing_secret=None
+    )
+    handler = socket_mode_handler(settings, Database(db.url))
+    handler.connect()
+    standin.wait_socket_connected(timeout=10)
+    yield SocketDriver(standin)
+    # Closing from Slack's side first lets the client stop without waiting out its read timeout.
+    standin.close_sockets()
+    eventually(lambda: not handler.client.is_connected(), timeout=5)
+    handler.close()
+
+
+def test_bug_report_over_socket_mode(
+    socket_app: SocketDriver, db: Database, standin: SlackStandin
+) -> None:
+    assert standin.successful("apps.connections.open")
+    chat = Chat(db, socket_app, standin, AM)
+    socket_app.command(AM, "/desk", "bug chat")
+    chat.press(Action.DM_CHOOSE, "production")
+    chat.press(Action.DM_CHOOSE, "browser")
+    chat.press(Action.DM_CHOOSE, "client")
+    chat.say("c-1")
+    chat.press(Action.DM_CHOOSE, "diary")
+    chat.press(Action.DM_SKIP)
+    chat.say("Open the diary and add an entry.")
+    chat.say("The entry is saved.")
+    chat.say("Nothing happens.")
+    chat.press(Action.DM_CHOOSE, "tablet")
+    chat.say("iPadOS 17")
+    chat.say("Safari 17")
+    chat.say("Apple iPad Air")
+    chat.tick()
+    chat.press(Action.DM_CHOOSE, "no")
+    chat.press(Action.DM_CHOOSE, "single_user")
+    chat.press(Action.DM_SKIP)
+    chat.press(Action.DM_SUBMIT)
+    cards = standin.wait_for(
+        "chat.postMessage", predicate=lambda c: c.params.get("channel") == TRIAGE
+    )
+    assert "BUG-1" in blocks_text(cards[0].params["blocks"])
+    with db.transaction() as session:
+        assert session.scalars(select(BugReport.answers)).one()["device_model"] == "Apple iPad Air"
+
+
+def test_modal_over_socket_mode(
+    socket_app: SocketDriver, db: Database, standin: SlackStandin
+) -> None:
+    socket_app.command(AM, "/desk", "bug")
+    standin.wait_for("views.open")
+    view = standin.open_modal(AM)
+    assert view is not None
+    _, errors = socket_app.submit_view(
+        AM,
+        view,
+        {
+            "platform": "production",
+            "access": "browser",
+            "user_kind": "client",
+            "account_id": "not an id",
+        },
+    )
+    assert errors is not None and "account_id" in errors
+    assert eventually(lambda: standin.open_modal(AM) is not None)

@@ -1,0 +1,139 @@
+"""Every Block Kit template, fed hostile and oversized input, stays valid, literal and within limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from deskbot.flows import bug_report
+from deskbot.flows.engine import Kind
+from deskbot.models import BugReport
+from deskbot.settings import Platform
+from deskbot.slack import views
+from deskbot.templating import render_text
+from tests.support.slack_standin import check_message, check_view
+
+HOSTILE = [
+    'quote " and \\ backslash\nnew line\ttab',
+    "emoji 🎉👩‍⚕️ and ünïcödé",
+    "<!channel> <!here> <@U0ADMIN> <#C0GENERAL>",
+    "<https://evil.example|click me> &amp; &lt;",
+    "*bold* _italic_ ~strike~ `code` ```block```",
+    "{{ jinja }} {% raw %} ${x}",
+    "x" * 3000,
+]
+FLOW = bug_report.build(
+    [
+        Platform(name="production <!channel>", url="https://care.example.org"),
+        Platform(name="training", url="https://training.care.example.org"),
+    ]
+)
+
+
+def hostile_answers(text: str) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for step in FLOW.steps:
+        if step.kind == Kind.CHOICE:
+            answers[step.key] = step.options[-1].value if step.options else text
+        elif step.kind == Kind.MULTI:
+            answers[step.key] = [o.value for o in step.options]
+        elif step.kind == Kind.FILES:
+            answers[step.key] = [{"id": f"F{i}", "name": text[:200]} for i in range(5)]
+        elif step.kind == Kind.TICK:
+            answers[step.key] = True
+        else:
+            answers[step.key] = text[: step.max_length]
+    answers.update(access="browser", device_type="phone", user_kind="professional")
+    return answers
+
+
+def text_objects(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
+            found.append(node)
+        for value in node.values():
+            found += text_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += text_objects(value)
+    return found
+
+
+def assert_safe(payload: Any) -> None:
+    """No user text can ping, link or format in mrkdwn; it is shown literally as plain text."""
+    for obj in text_objects(payload):
+        if obj["type"] == "mrkdwn":
+            assert "<!channel>" not in obj["text"] and "<https://evil" not in obj["text"], obj
+            assert "<@U0ADMIN>" not in obj["text"]
+
+
+def report(answers: dict[str, Any]) -> BugReport:
+    return BugReport(
+        id=1,
+        organisation_id="t",
+        number=12345,
+        draft_id="d" * 32,
+        reporter_id="U0AM",
+        status="new",
+        answers=answers,
+        created_at=datetime(2026, 11, 22, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_modal_views(text: str) -> None:
+    answers = hostile_answers(text)
+    for page in range(FLOW.page_count):
+        for resumed in (False, True):
+            view = views.modal_page(FLOW, "d" * 32, answers, page, resumed=resumed)
+            assert check_view(view) == [], page
+            assert_safe(view)
+    summary = views.modal_summary(FLOW, "d" * 32, answers)
+    assert check_view(summary) == []
+    assert_safe(summary)
+    if text.startswith("<!channel>"):
+        shown = [o["text"] for o in text_objects(summary) if o["type"] == "plain_text"]
+        assert any(text in s for s in shown), "user text is shown literally"
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_dm_messages(text: str) -> None:
+    answers = hostile_answers(text)
+    for step in FLOW.steps:
+        state = {"answers": answers, "path": ["platform"], "current": step.key}
+        blocks = views.dm_question(FLOW, "d" * 32, state, error=text, notices=FLOW.notices(answers))
+        assert check_message({"channel": "D1", "text": "q", "blocks": blocks}) == [], step.key
+        assert_safe(blocks)
+        answered = views.dm_answered(step, answers.get(step.key))
+        assert check_message({"channel": "D1", "text": "q", "blocks": answered}) == []
+    for filed in (None, "BUG-12345"):
+        summary = views.dm_summary(FLOW, "d" * 32, answers, filed_reference=filed)
+        assert check_message({"channel": "D1", "text": "s", "blocks": summary}) == []
+        assert_safe(summary)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_receipt_card_and_vendor_text(text: str) -> None:
+    answers = FLOW.final_answers(hostile_answers(text))
+    for blocks in (
+        views.filed_receipt(FLOW, report(answers)),
+        views.triage_card(FLOW, report(answers)),
+    ):
+        assert check_message({"channel": "C1", "text": "t", "blocks": blocks}) == []
+        assert_safe(blocks)
+    vendor = render_text(
+        "text/bug_report.txt.j2",
+        reference="BUG-1",
+        organisation="Org",
+        filed_at="now",
+        lines=[],
+    )
+    assert vendor.startswith("BUG-1")
+
+
+def test_private_metadata_stays_small() -> None:
+    view = views.modal_page(FLOW, "d" * 32, {}, 0)
+    assert len(view["private_metadata"]) < 100
