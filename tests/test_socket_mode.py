@@ -22,7 +22,7 @@ def socket_app(db: Database, standin: SlackStandin) -> Iterator[SocketDriver]:
     settings = make_settings(
         db.url, standin.api_url, slack_app_token=APP_TOKEN, slack_signing_secret=None
     )
-    handler = socket_mode_handler(settings, Database(db.url))
+    handler, _ = socket_mode_handler(settings, Database(db.url))
     handler.connect()
     standin.wait_socket_connected(timeout=10)
     yield SocketDriver(standin)

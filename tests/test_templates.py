@@ -1,4 +1,4 @@
-"""Every Block Kit template, fed hostile and oversized input, stays valid, literal and within limits."""
+"""Every Block Kit template, fed hostile and oversized input, stays valid, literal and in limits."""
 
 from __future__ import annotations
 

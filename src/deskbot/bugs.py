@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from datetime import timedelta
+
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from deskbot import audit, drafts
+from deskbot import audit, clock, drafts
 from deskbot.flows.engine import Flow, Invalid
 from deskbot.models import BugReport, Counter, Draft
 
@@ -68,6 +70,56 @@ def file_report(session: Session, *, draft: Draft, flow: Flow) -> BugReport:
         detail={"surface": draft.surface},
     )
     return report
+
+
+ANNOUNCE_LEASE = timedelta(minutes=5)
+
+
+def claim_announcement(session: Session, report_id: int) -> bool:
+    """True for the one caller that may announce the report now."""
+    now = clock.now()
+    claimed = session.execute(
+        update(BugReport)
+        .where(
+            BugReport.id == report_id,
+            BugReport.announced_at.is_(None),
+            or_(
+                BugReport.announce_claimed_at.is_(None),
+                BugReport.announce_claimed_at < now - ANNOUNCE_LEASE,
+            ),
+        )
+        .values(announce_claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(claimed, "rowcount", 0) == 1
+
+
+def mark_announced(
+    session: Session, report_id: int, *, channel: str | None, ts: str | None
+) -> None:
+    session.execute(
+        update(BugReport)
+        .where(BugReport.id == report_id)
+        .values(announced_at=clock.now(), triage_channel=channel, triage_ts=ts)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def unannounced(session: Session, *, limit: int = 50) -> list[BugReport]:
+    """Reports whose announcement was never finished and whose claim has run out."""
+    stale = clock.now() - ANNOUNCE_LEASE
+    return list(
+        session.scalars(
+            select(BugReport)
+            .where(
+                BugReport.announced_at.is_(None),
+                or_(BugReport.announce_claimed_at.is_(None), BugReport.announce_claimed_at < stale),
+                BugReport.created_at < stale,
+            )
+            .order_by(BugReport.id)
+            .limit(limit)
+        )
+    )
 
 
 def report_for_draft(session: Session, draft_id: str) -> BugReport | None:

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from deskbot import privacy
 from deskbot.flows import presenting
 from deskbot.flows.engine import Conversation, Kind, Outcome, Step
-from deskbot.flows.runner import FlowRunner, NotYours
+from deskbot.flows.runner import FlowRunner, Incomplete, NotYours
 from deskbot.templating import render_text
 
 CONSOLE_USER = "console"
@@ -55,7 +55,8 @@ class ConsoleSession:
                 "[yellow]Continuing your unfinished report.[/] Type [bold]cancel[/] to discard it."
             )
         self.out.print(
-            "Type [bold]back[/], [bold]skip[/] (optional questions), [bold]cancel[/] or [bold]quit[/] (keeps the draft)."
+            "Type [bold]back[/], [bold]skip[/] (optional questions), [bold]cancel[/] "
+            "or [bold]quit[/] (keeps the draft)."
         )
         state = draft.state
         while state.get("current"):
@@ -143,6 +144,9 @@ class ConsoleSession:
             return
         try:
             filed = self.runner.file(draft_id, CONSOLE_USER)
+        except Incomplete:
+            self.out.print("[red]Some questions are still unanswered.[/]")
+            return
         except NotYours:
             self.out.print("[red]This draft is closed already.[/]")
             return

@@ -79,6 +79,9 @@ class BugReport(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     triage_channel: Mapped[str | None] = mapped_column(String(32))
     triage_ts: Mapped[str | None] = mapped_column(String(32))
+    # The receipt and the triage card go out once: claimed with a lease, then marked done.
+    announce_claimed_at: Mapped[datetime | None]
+    announced_at: Mapped[datetime | None] = mapped_column(index=True)
 
     @property
     def reference(self) -> str:

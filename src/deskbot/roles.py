@@ -23,7 +23,7 @@ MAY_REPORT_BUGS = frozenset({Role.APPLICATION_MANAGER, Role.AGENT})
 
 
 class RoleDirectory:
-    """Answers "which roles does this Slack user have?"; group members are cached for ttl seconds."""
+    """Answers "which roles does this Slack user have?"; group members are cached for a while."""
 
     def __init__(
         self,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from deskbot import scheduler
 from deskbot.db import Database
 from deskbot.settings import Settings
 from deskbot.slack.app import Services, build_app, build_services
 from deskbot.slack.http import DeskbotWsgi
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +30,20 @@ def http_app(settings: Settings, db: Database) -> tuple[DeskbotWsgi, Services]:
     return DeskbotWsgi(build_app(services), db), services
 
 
+def start_ticker(services: Services) -> BackgroundScheduler:
+    from deskbot.slack import filing
+
+    return scheduler.start(
+        services.db, jobs={"announce-pending": lambda: filing.announce_pending(services)}
+    )
+
+
 def run_http(settings: Settings, *, host: str, port: int, threads: int) -> None:
     from deskbot.slack.http import serve
 
     db = open_database(settings)
-    wsgi, _ = http_app(settings, db)
-    ticker = scheduler.start(db)
+    wsgi, services = http_app(settings, db)
+    ticker = start_ticker(services)
     log.info("deskbot listening on http://%s:%d/slack/events", host, port)
     try:
         serve(wsgi, host=host, port=port, threads=threads)
@@ -38,21 +51,22 @@ def run_http(settings: Settings, *, host: str, port: int, threads: int) -> None:
         ticker.shutdown(wait=False)
 
 
-def socket_mode_handler(settings: Settings, db: Database) -> object:
+def socket_mode_handler(settings: Settings, db: Database) -> tuple[SocketModeHandler, Services]:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    if settings.slack_app_token is None:
+        raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
     services = build_services(settings, db)
     app = build_app(services, verify_requests=False)
-    assert settings.slack_app_token is not None
-    return SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    return SocketModeHandler(app, settings.slack_app_token.get_secret_value()), services
 
 
 def run_socket_mode(settings: Settings) -> None:
     db = open_database(settings)
-    handler = socket_mode_handler(settings, db)
-    ticker = scheduler.start(db)
+    handler, services = socket_mode_handler(settings, db)
+    ticker = start_ticker(services)
     log.info("deskbot connected to Slack over Socket Mode")
     try:
-        handler.start()  # type: ignore[attr-defined]
+        handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
     finally:
         ticker.shutdown(wait=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -20,17 +21,17 @@ def expire_drafts(db: Database) -> int:
     return count
 
 
-def start(db: Database, *, interval_seconds: int = 300) -> BackgroundScheduler:
-    """Start the ticker; jobs are idempotent, so several processes may run it side by side."""
+def start(
+    db: Database, *, jobs: dict[str, Callable[[], object]] | None = None, interval_seconds: int = 60
+) -> BackgroundScheduler:
+    """Start the ticker. Every job is safe to run in several processes at once: each claims
+    its rows in the database before acting on them."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(
-        expire_drafts,
-        "interval",
-        seconds=interval_seconds,
-        args=[db],
-        id="expire-drafts",
-        coalesce=True,
-        max_instances=1,
-    )
+    everything: dict[str, Callable[[], object]] = {"expire-drafts": lambda: expire_drafts(db)}
+    everything.update(jobs or {})
+    for name, job in everything.items():
+        scheduler.add_job(
+            job, "interval", seconds=interval_seconds, id=name, coalesce=True, max_instances=1
+        )
     scheduler.start()
     return scheduler

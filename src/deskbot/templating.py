@@ -64,3 +64,19 @@ def render_json(name: str, **context: Any) -> Any:
         return json.loads(rendered)
     except json.JSONDecodeError as problem:  # a template bug, never user input
         raise ValueError(f"template {name} rendered invalid JSON: {problem}") from problem
+
+
+def render_view(name: str, **context: Any) -> dict[str, Any]:
+    """A modal or home view from a template."""
+    view = render_json(name, **context)
+    if not isinstance(view, dict):
+        raise ValueError(f"template {name} did not render a view")
+    return view
+
+
+def render_blocks(name: str, **context: Any) -> list[dict[str, Any]]:
+    """A list of blocks for a message from a template."""
+    blocks = render_json(name, **context)
+    if not isinstance(blocks, list):
+        raise ValueError(f"template {name} did not render a list of blocks")
+    return blocks

@@ -1,9 +1,10 @@
-"""A TCP relay on 127.0.0.1 that can be cut, to show what deskbot does when its database goes away."""
+"""A TCP relay on 127.0.0.1 that can be cut: what deskbot does when its database goes away."""
 
 from __future__ import annotations
 
 import socket
 import threading
+from contextlib import suppress
 
 
 class TcpRelay:
@@ -43,21 +44,17 @@ class TcpRelay:
         except OSError:
             pass
         finally:
-            for s in (source, sink):
-                try:
-                    s.close()
-                except OSError:
-                    pass
+            for end in (source, sink):
+                with suppress(OSError):
+                    end.close()
 
     def cut(self) -> None:
         """Refuse new connections and break the open ones."""
         self.open = False
         with self._lock:
             for connection in self._connections:
-                try:
+                with suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
             self._connections.clear()
 
     def restore(self) -> None:

@@ -104,7 +104,7 @@ def build(platforms: Sequence[Platform]) -> Flow:
             "Account ID",
             "What is the platform account ID of that user?",
             page=0,
-            hint="The ID from the account's details on the platform. Never a name or email address.",
+            hint="The ID from the account's details on the platform; never a name or email.",
             parse=validate.account_id,
             max_length=64,
             placeholder="for example 48213",

@@ -93,9 +93,9 @@ class Step:
             if self.optional:
                 return [] if self.kind in (Kind.MULTI, Kind.FILES) else None
             raise Invalid(_required_message(self))
-        if self.kind == Kind.CHOICE and self.other is None:
-            if value not in {o.value for o in self.options}:
-                raise Invalid("Please choose one of the options.")
+        closed_choice = self.kind == Kind.CHOICE and self.other is None
+        if closed_choice and value not in {o.value for o in self.options}:
+            raise Invalid("Please choose one of the options.")
         if self.kind == Kind.MULTI:
             allowed = {o.value for o in self.options}
             if not set(value) <= allowed:

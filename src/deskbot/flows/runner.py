@@ -18,12 +18,19 @@ from deskbot.flows.engine import Conversation, Flow, Invalid, Outcome, clean_pag
 from deskbot.models import BugReport, Draft, SlackDelivery
 from deskbot.settings import Settings
 
-
 SUMMARY = "summary"  # where a conversation stands once every question is answered
 
 
 class NotYours(Exception):
     """The draft belongs to someone else, or is no longer open."""
+
+
+class Incomplete(Exception):
+    """The draft cannot be filed yet: some questions are unanswered."""
+
+    def __init__(self, draft: Snapshot) -> None:
+        super().__init__("questions are unanswered")
+        self.draft = draft
 
 
 @dataclass(frozen=True)
@@ -186,8 +193,11 @@ class FlowRunner:
     ) -> Snapshot | None:
         with self.db.transaction() as session:
             draft = drafts.find_active(
-                session, organisation_id=self.settings.organisation_id, user_id=user_id,
-                flow=flow, surface=surface,
+                session,
+                organisation_id=self.settings.organisation_id,
+                user_id=user_id,
+                flow=flow,
+                surface=surface,
             )
             return snapshot(draft) if draft else None
 
@@ -251,9 +261,10 @@ class FlowRunner:
             with self.db.transaction() as session:
                 draft = self._owned(session, draft_id, user_id)
                 try:
-                    return Filed(
-                        bugs.file_report(session, draft=draft, flow=self.flow(draft.flow)), False
-                    )
+                    report = bugs.file_report(session, draft=draft, flow=self.flow(draft.flow))
+                    return Filed(report, False)
+                except Invalid:
+                    raise Incomplete(snapshot(draft)) from None
                 except bugs.AlreadyFiled as filed:
                     if filed.report is None:
                         raise NotYours(draft_id) from None
@@ -261,16 +272,10 @@ class FlowRunner:
         except (IntegrityError, StaleDataError):
             # A concurrent delivery filed it a moment ago.
             with self.db.transaction() as session:
-                report = bugs.report_for_draft(session, draft_id)
-                if report is None:
+                earlier = bugs.report_for_draft(session, draft_id)
+                if earlier is None:
                     raise
-                return Filed(report, True)
-
-    def record_triage_post(self, report_id: int, channel: str, ts: str) -> None:
-        with self.db.transaction() as session:
-            report = session.get(BugReport, report_id)
-            if report is not None:
-                report.triage_channel, report.triage_ts = channel, ts
+                return Filed(earlier, True)
 
 
-__all__ = ["Filed", "FlowRunner", "Invalid", "Moved", "NotYours", "Snapshot"]
+__all__ = ["Filed", "FlowRunner", "Incomplete", "Moved", "NotYours", "Snapshot"]

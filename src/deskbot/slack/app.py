@@ -1,12 +1,16 @@
-"""Builds the Bolt app: the Slack client, the shared services, and all listeners, wired in one place."""
+"""Builds the Bolt app: the Slack client, the shared services and all listeners, in one place."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -62,6 +66,24 @@ def build_services(settings: Settings, db: Database) -> Services:
     )
 
 
+def acknowledge(ack: Ack) -> None:
+    """Ack at once; the work follows in a lazy listener."""
+    ack()
+
+
+Register = Callable[[Callable[..., None]], Callable[..., None]]
+
+
+def later(listener: Callable[..., Any]) -> Register:
+    """`@later(app.action(X))`: ack at once, then run the function as a lazy listener."""
+
+    def register(work: Callable[..., None]) -> Callable[..., None]:
+        listener(ack=acknowledge, lazy=[work])
+        return work
+
+    return register
+
+
 def build_app(services: Services, *, verify_requests: bool = True) -> App:
     """The Bolt app; verify_requests is off only for Socket Mode, where Slack signs nothing."""
     from deskbot.slack import commands, events, flow_dm, flow_modal
@@ -76,6 +98,13 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
             else None
         ),
         request_verification_enabled=verify_requests,
+        # Listeners ack in the request's own thread and hand slow work to lazy listeners, so
+        # Slack's answer does not wait for Bolt's polling of a background thread.
+        process_before_response=True,
+        # Bolt's default of 5 threads makes acks wait behind the work of earlier requests.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=settings.listener_threads, thread_name_prefix="deskbot-listener"
+        ),
         token_verification_enabled=False,
         # Bolt would log request bodies at debug level; they may hold personal data.
         logger=logging.getLogger("deskbot.bolt"),
@@ -88,6 +117,9 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
     @app.error
     def on_error(error: Exception, body: dict[str, object]) -> None:
         # Never the body: it may hold what a user typed.
-        log.error("listener failed: %s (%s)", type(error).__name__, body.get("type"))
+        slack_error = error.response.get("error") if isinstance(error, SlackApiError) else None
+        log.error(
+            "listener failed: %s %s (%s)", type(error).__name__, slack_error or "", body.get("type")
+        )
 
     return app

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 
 from deskbot.roles import MAY_REPORT_BUGS
 from deskbot.slack import flow_dm, flow_modal
-from deskbot.slack.app import Services
+from deskbot.slack.app import Services, later
 from deskbot.slack.ids import COMMAND, Shortcut
 from deskbot.templating import render_text
 
@@ -16,34 +16,42 @@ MESSAGE_TEXT_LIMIT = 3000
 
 
 def register(app: App, services: Services) -> None:
-    @app.command(COMMAND)
-    def desk(ack: Ack, body: dict[str, Any]) -> None:
-        user_id = body["user_id"]
+    def wants(body: dict[str, Any]) -> tuple[str, bool]:
         words = (body.get("text") or "").strip().lower().split()
         topic = words[0] if words else "help"
-        if topic not in ("bug", "report"):
-            ack(text=render_text("text/help.txt.j2", command=COMMAND))
-            return
-        if not services.roles.has_any(user_id, MAY_REPORT_BUGS):
-            ack(text=not_allowed(user_id, "report bugs"))
-            return
-        if len(words) > 1 and words[1] in ("chat", "dm"):
-            ack(text="I have sent you the first question in a direct message.")
-            flow_dm.start(services, user_id)
-            return
-        ack()
-        flow_modal.open_flow(services, user_id=user_id, trigger_id=body["trigger_id"])
+        return ("bug" if topic in ("bug", "report") else "help"), words[1:2] in (["chat"], ["dm"])
 
-    @app.shortcut(Shortcut.REPORT_BUG)
-    def report_bug(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    def desk_ack(ack: Ack, body: dict[str, Any]) -> None:
+        topic, chat = wants(body)
+        if topic == "help":
+            ack(text=render_text("text/help.txt.j2", command=COMMAND))
+        elif not services.roles.has_any(body["user_id"], MAY_REPORT_BUGS):
+            ack(text=not_allowed(body["user_id"], "report bugs"))
+        elif chat:
+            ack(text="I have sent you the first question in a direct message.")
+        else:
+            ack()
+
+    def desk(body: dict[str, Any]) -> None:
+        topic, chat = wants(body)
+        user_id = body["user_id"]
+        if topic != "bug" or not services.roles.has_any(user_id, MAY_REPORT_BUGS):
+            return
+        if chat:
+            flow_dm.start(services, user_id)
+        else:
+            flow_modal.open_flow(services, user_id=user_id, trigger_id=body["trigger_id"])
+
+    app.command(COMMAND)(ack=desk_ack, lazy=[desk])
+
+    @later(app.shortcut(Shortcut.REPORT_BUG))
+    def report_bug(body: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         if may_report(services, user_id):
             flow_modal.open_flow(services, user_id=user_id, trigger_id=body["trigger_id"])
 
-    @app.shortcut(Shortcut.REPORT_MESSAGE_AS_BUG)
-    def report_message(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.shortcut(Shortcut.REPORT_MESSAGE_AS_BUG))
+    def report_message(body: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         if not may_report(services, user_id):
             return

@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt import App
 
 from deskbot.slack import flow_dm
-from deskbot.slack.app import Services
+from deskbot.slack.app import Services, later
 
 
 def register(app: App, services: Services) -> None:
-    @app.event("message")
+    @later(app.event("message"))
     def message(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") != "im":
             return

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from deskbot.flows.engine import Conversation, Kind, Notice, Outcome, Step
-from deskbot.flows.runner import Moved, NotYours, Snapshot
+from deskbot.flows.runner import Incomplete, Moved, NotYours, Snapshot
 from deskbot.slack import filing, views
-from deskbot.slack.app import Services
+from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action
 from deskbot.slack.payloads import files_of, token_parts
 
@@ -41,11 +41,14 @@ def start(services: Services, user_id: str) -> None:
 
 
 def ask(
-    services: Services, draft: Snapshot, *, error: str | None = None, notices: list[Notice] | None = None
+    services: Services,
+    draft: Snapshot,
+    *,
+    error: str | None = None,
+    notices: list[Notice] | None = None,
 ) -> None:
     """Post the draft's current question (or the summary) and remember which message it is."""
     flow = services.runner.flow(draft.flow)
-    channel = dm_channel(services, draft)
     current = draft.state.get("current")
     if current:
         blocks = views.dm_question(flow, draft.id, draft.state, error=error, notices=notices)
@@ -53,17 +56,17 @@ def ask(
     else:
         blocks = views.dm_summary(flow, draft.id, draft.state["answers"])
         text = "Your bug report is ready to file."
-    posted = services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    posted = services.client.chat_postMessage(channel=dm_channel(draft), text=text, blocks=blocks)
     services.runner.update_state(
-        draft.id, draft.user_id, {"dm": {"channel": channel, "ts": posted["ts"]}, "pending": {}}
+        draft.id,
+        draft.user_id,
+        {"dm": {"channel": posted["channel"], "ts": posted["ts"]}, "pending": {}},
     )
 
 
-def dm_channel(services: Services, draft: Snapshot) -> str:
-    known = (draft.state.get("dm") or {}).get("channel")
-    if known:
-        return str(known)
-    return str(services.client.conversations_open(users=draft.user_id)["channel"]["id"])
+def dm_channel(draft: Snapshot) -> str:
+    """The DM's channel ID once known; until then the user ID, which Slack posts to the DM."""
+    return str((draft.state.get("dm") or {}).get("channel") or draft.user_id)
 
 
 def show(services: Services, moved: Moved, answered: Step | None) -> None:
@@ -96,7 +99,8 @@ def on_message(services: Services, event: dict[str, Any], event_id: str | None) 
         if text.lower() not in STARTERS:
             services.client.chat_postMessage(
                 channel=event["channel"],
-                text="Hello! Type *bug* to report a bug step by step, or use `/desk bug` for a form.",
+                text="Hello! Type *bug* to report a bug step by step, "
+                "or use `/desk bug` for a form.",
             )
         elif may_report(services, user_id):
             start(services, user_id)
@@ -105,7 +109,9 @@ def on_message(services: Services, event: dict[str, Any], event_id: str | None) 
     if typed == "cancel":
         cancel(services, draft.id, user_id)
         return
-    step = runner.flow(draft.flow).step(draft.state["current"]) if draft.state.get("current") else None
+    step = (
+        runner.flow(draft.flow).step(draft.state["current"]) if draft.state.get("current") else None
+    )
     if typed is not None:
         move = Move(typed)
     elif step is not None and step.kind == Kind.FILES:
@@ -114,7 +120,9 @@ def on_message(services: Services, event: dict[str, Any], event_id: str | None) 
     else:
         move = Move("answer", typed_answer(step, text))
     try:
-        moved = runner.move(draft.id, user_id, move, event_id=event_id, expect_step=step.key if step else None)
+        moved = runner.move(
+            draft.id, user_id, move, event_id=event_id, expect_step=step.key if step else None
+        )
     except NotYours:
         return
     show(services, moved, step if move.kind == "answer" else None)
@@ -125,7 +133,9 @@ def typed_answer(step: Step | None, text: str) -> Any:
     if step is None or step.kind != Kind.CHOICE or step.other:
         return text
     lowered = text.lower()
-    return next((o.value for o in step.options if lowered in (o.value.lower(), o.label.lower())), text)
+    return next(
+        (o.value for o in step.options if lowered in (o.value.lower(), o.label.lower())), text
+    )
 
 
 def collect_files(
@@ -146,7 +156,9 @@ def cancel(services: Services, draft_id: str, user_id: str) -> None:
     dm = draft.state.get("dm") or {}
     if dm.get("ts"):
         services.client.chat_update(
-            channel=dm["channel"], ts=dm["ts"], text="Report cancelled.",
+            channel=dm["channel"],
+            ts=dm["ts"],
+            text="Report cancelled.",
             blocks=views.dm_cancelled(),
         )
 
@@ -176,25 +188,26 @@ def register(app: App, services: Services) -> None:
         show(services, moved, flow.step(step_key) if move.kind == "answer" else None)
 
     # Each choice has its own action ID: Slack wants them unique within a block.
-    @app.action(re.compile(rf"^{Action.DM_CHOOSE}-\d+$"))
-    def choose(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.action(re.compile(rf"^{Action.DM_CHOOSE}-\d+$")))
+    def choose(body: dict[str, Any]) -> None:
         act(body, Move("answer", clicked(body)[3]))
 
-    @app.action(Action.DM_TICK)
-    def tick(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.action(Action.DM_TICK))
+    def tick(body: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         selected = [o["value"] for o in body["actions"][0].get("selected_options") or []]
         draft = runner.find_active(user_id, surface="dm")
         ts = (body.get("container") or {}).get("message_ts")
         # The checkboxes carry no token: they belong to the draft whose question this message is.
-        if draft is not None and draft.state.get("current") and (draft.state.get("dm") or {}).get("ts") == ts:
+        if (
+            draft is not None
+            and draft.state.get("current")
+            and (draft.state.get("dm") or {}).get("ts") == ts
+        ):
             runner.update_state(draft.id, user_id, {"pending": {draft.state["current"]: selected}})
 
-    @app.action(Action.DM_DONE)
-    def done(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.action(Action.DM_DONE))
+    def done(body: dict[str, Any]) -> None:
         user_id, draft_id, step_key, _ = clicked(body)
         try:
             draft = runner.get(draft_id, user_id)
@@ -207,45 +220,48 @@ def register(app: App, services: Services) -> None:
         kind = next((s.kind for s in runner.flow(draft.flow).steps if s.key == step_key), None)
         act(body, Move("answer", bool(value) if kind == Kind.TICK else value))
 
-    @app.action(Action.DM_BACK)
-    def back(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.action(Action.DM_BACK))
+    def back(body: dict[str, Any]) -> None:
         act(body, Move("back"))
 
-    @app.action(Action.DM_SKIP)
-    def skip(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.action(Action.DM_SKIP))
+    def skip(body: dict[str, Any]) -> None:
         act(body, Move("skip"))
 
-    @app.action(Action.DM_CANCEL)
-    def cancel_clicked(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.action(Action.DM_CANCEL))
+    def cancel_clicked(body: dict[str, Any]) -> None:
         user_id, draft_id, _, _ = clicked(body)
         try:
             cancel(services, draft_id, user_id)
         except NotYours:
             refuse(body, user_id, "This is not your report, or it is already closed.")
 
-    @app.action(Action.DM_SUBMIT)
-    def submit(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.action(Action.DM_SUBMIT))
+    def submit(body: dict[str, Any]) -> None:
         user_id, draft_id, _, _ = clicked(body)
         try:
             filed = runner.file(draft_id, user_id)
             draft = runner.get(draft_id, user_id)
+        except Incomplete:
+            refuse(body, user_id, "Some questions are still unanswered; press Back to see them.")
+            return
         except NotYours:
             refuse(body, user_id, "This is not your report, or it is already closed.")
             return
         dm = draft.state.get("dm") or {}
         if dm.get("ts") and not filed.already:
             services.client.chat_update(
-                channel=dm["channel"], ts=dm["ts"], text=f"Filed as {filed.report.reference}.",
+                channel=dm["channel"],
+                ts=dm["ts"],
+                text=f"Filed as {filed.report.reference}.",
                 blocks=views.dm_summary(
-                    runner.flow(draft.flow), draft.id, filed.report.answers,
+                    runner.flow(draft.flow),
+                    draft.id,
+                    filed.report.answers,
                     filed_reference=filed.report.reference,
                 ),
             )
-        filing.announce(services, filed, receipt_channel=dm.get("channel") or user_id)
+        filing.announce(services, filed.report)
 
 
 def checkbox_state(body: dict[str, Any]) -> list[str]:

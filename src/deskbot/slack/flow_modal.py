@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from deskbot.flows.runner import NotYours, Snapshot
+from deskbot.flows.runner import Incomplete, NotYours, Snapshot
 from deskbot.slack import filing, flow_dm, views
-from deskbot.slack.app import Services
+from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action, View
 from deskbot.slack.payloads import metadata, view_values
 
@@ -72,16 +73,15 @@ def register(app: App, services: Services) -> None:
         else:
             ack(response_action="update", view=views.modal_page(flow, draft.id, answers, following))
 
-    @app.view(View.BUG_SUMMARY)
     def summary_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         draft_id = metadata(view).get("d", "")
         try:
-            draft = runner.get(draft_id, user_id)
-            if draft.status == "active" and runner.flow(draft.flow).missing(draft.state["answers"]):
-                ack(response_action="update", view=view_for(services, draft, resumed=True))
-                return
             filed = runner.file(draft_id, user_id)
+        except Incomplete as incomplete:
+            # Something is unanswered (an older view, say): back to the page that asks it.
+            ack(response_action="update", view=view_for(services, incomplete.draft, resumed=True))
+            return
         except NotYours:
             ack(response_action="update", view=gone())
             return
@@ -93,11 +93,14 @@ def register(app: App, services: Services) -> None:
                 "I have sent you the details and what happens next in a direct message.",
             ),
         )
-        filing.announce(services, filed, receipt_channel=user_id)
 
-    @app.action(Action.MODAL_BACK)
-    def back(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    def announce(body: dict[str, Any], view: dict[str, Any]) -> None:
+        filing.announce_draft(services, metadata(view).get("d", ""))
+
+    app.view(View.BUG_SUMMARY)(ack=summary_submitted, lazy=[announce])
+
+    @later(app.action(Action.MODAL_BACK))
+    def back(body: dict[str, Any]) -> None:
         view, user_id = body["view"], body["user"]["id"]
         meta = metadata(view)
         try:
@@ -121,23 +124,19 @@ def register(app: App, services: Services) -> None:
             view=views.modal_page(flow, draft.id, answers, previous),
         )
 
-    @app.action(Action.MODAL_RESTART)
-    def restart(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.action(Action.MODAL_RESTART))
+    def restart(body: dict[str, Any]) -> None:
         view, user_id = body["view"], body["user"]["id"]
-        try:
+        with suppress(NotYours):  # already closed: start afresh all the same
             runner.cancel(metadata(view).get("d", ""), user_id)
-        except NotYours:
-            pass
         draft, _ = runner.open(flow=FLOW, user_id=user_id, surface="modal", fresh=True)
         flow = runner.flow(draft.flow)
         services.client.views_update(
             view_id=view["id"], view=views.modal_page(flow, draft.id, draft.state["answers"], 0)
         )
 
-    @app.action(Action.MODAL_TO_DM)
-    def to_dm(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @later(app.action(Action.MODAL_TO_DM))
+    def to_dm(body: dict[str, Any]) -> None:
         view, user_id = body["view"], body["user"]["id"]
         meta = metadata(view)
         try:
@@ -177,5 +176,6 @@ def error_blocks(
 def gone() -> dict[str, Any]:
     return views.modal_notice(
         "Report a bug",
-        "This draft is closed: it was filed, cancelled or has expired. Start a new report with `/desk bug`.",
+        "This draft is closed: it was filed, cancelled or has expired. "
+        "Start a new report with `/desk bug`.",
     )

@@ -10,7 +10,7 @@ from deskbot.flows import presenting
 from deskbot.flows.engine import Flow, Kind, Notice, Option, Step
 from deskbot.models import BugReport
 from deskbot.slack.ids import DM_ACTIONS, MODAL_ACTIONS, View
-from deskbot.templating import render_json
+from deskbot.templating import render_blocks, render_view
 
 RADIO_LIMIT = 5  # more options than this read better as a drop-down
 
@@ -69,7 +69,7 @@ def modal_page(
     steps = flow.page_steps(page, answers)
     last = flow.next_page(page, answers) is None
     first_key = steps[0].key if steps else None
-    return render_json(
+    return render_view(
         "slack/modal_page.json.j2",
         callback_id=View.BUG_PAGE,
         private_metadata=metadata(draft_id, page),
@@ -94,7 +94,7 @@ def summary_context(flow: Flow, answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def modal_summary(flow: Flow, draft_id: str, answers: dict[str, Any]) -> dict[str, Any]:
-    return render_json(
+    return render_view(
         "slack/modal_summary.json.j2",
         callback_id=View.BUG_SUMMARY,
         private_metadata=metadata(draft_id, None),
@@ -106,7 +106,7 @@ def modal_summary(flow: Flow, draft_id: str, answers: dict[str, Any]) -> dict[st
 
 
 def modal_notice(title: str, text: str) -> dict[str, Any]:
-    return render_json("slack/modal_notice.json.j2", title=title, text=text)
+    return render_view("slack/modal_notice.json.j2", title=title, text=text)
 
 
 def dm_question(
@@ -133,68 +133,62 @@ def dm_question(
     picked = state.get("pending", {}).get(step.key, previous)
     if step.kind == Kind.TICK:
         picked = ["yes"] if picked else []
-    return list(
-        render_json(
-            "slack/dm_question.json.j2",
-            question=step.question,
-            hint=step.hint,
-            error=error,
-            notices=presenting.notices(flow, notices or []),
-            element=element,
-            options=[_option(o) for o in step.options],
-            initial_options=[_option(o) for o in step.options if o.value in (picked or [])],
-            other=(step.other + ": type it as a message.") if step.other else None,
-            previous=previous if isinstance(previous, str) else None,
-            optional=step.optional,
-            can_go_back=bool(state.get("path")),
-            token=f"{draft_id}:{step.key}",
-            actions=DM_ACTIONS,
-            progress=presenting.progress(flow, answers, step.key),
-        )
+    return render_blocks(
+        "slack/dm_question.json.j2",
+        question=step.question,
+        hint=step.hint,
+        error=error,
+        notices=presenting.notices(flow, notices or []),
+        element=element,
+        options=[_option(o) for o in step.options],
+        initial_options=[_option(o) for o in step.options if o.value in (picked or [])],
+        other=(step.other + ": type it as a message.") if step.other else None,
+        previous=previous if isinstance(previous, str) else None,
+        optional=step.optional,
+        can_go_back=bool(state.get("path")),
+        token=f"{draft_id}:{step.key}",
+        actions=DM_ACTIONS,
+        progress=presenting.progress(flow, answers, step.key),
     )
 
 
 def dm_cancelled() -> list[dict[str, Any]]:
-    return list(render_json("slack/dm_cancelled.json.j2"))
+    return render_blocks("slack/dm_cancelled.json.j2")
 
 
 def dm_answered(step: Step, value: Any) -> list[dict[str, Any]]:
-    return list(
-        render_json("slack/dm_answered.json.j2", question=step.question, answer=step.display(value))
+    return render_blocks(
+        "slack/dm_answered.json.j2", question=step.question, answer=step.display(value)
     )
 
 
 def dm_summary(
     flow: Flow, draft_id: str, answers: dict[str, Any], *, filed_reference: str | None = None
 ) -> list[dict[str, Any]]:
-    return list(
-        render_json(
-            "slack/dm_summary.json.j2",
-            token=f"{draft_id}:summary",
-            actions=DM_ACTIONS,
-            filed_reference=filed_reference,
-            **summary_context(flow, answers),
-        )
+    return render_blocks(
+        "slack/dm_summary.json.j2",
+        token=f"{draft_id}:summary",
+        actions=DM_ACTIONS,
+        filed_reference=filed_reference,
+        **summary_context(flow, answers),
     )
 
 
 def filed_receipt(flow: Flow, report: BugReport) -> list[dict[str, Any]]:
     hints = [n.text for n in flow.notices(report.answers) if n.kind == "hint"]
-    return list(render_json("slack/filed.json.j2", reference=report.reference, hints=hints))
+    return render_blocks("slack/filed.json.j2", reference=report.reference, hints=hints)
 
 
 def triage_card(flow: Flow, report: BugReport) -> list[dict[str, Any]]:
     """The service desk's copy: personal data redacted, never the reporter's warnings."""
     shown = presenting.lines(flow, report.answers, transform=privacy.redact)
     headline = next((line.value for line in shown if line.key == "actual"), "")
-    return list(
-        render_json(
-            "slack/triage_card.json.j2",
-            reference=report.reference,
-            headline=headline.splitlines()[0] if headline else "",
-            reporter_id=report.reporter_id,
-            status=report.status,
-            lines=shown,
-            notices=[],
-        )
+    return render_blocks(
+        "slack/triage_card.json.j2",
+        reference=report.reference,
+        headline=headline.splitlines()[0] if headline else "",
+        reporter_id=report.reporter_id,
+        status=report.status,
+        lines=shown,
+        notices=[],
     )

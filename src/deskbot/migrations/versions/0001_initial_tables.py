@@ -76,6 +76,8 @@ def upgrade() -> None:
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("triage_channel", sa.String(length=32), nullable=True),
         sa.Column("triage_ts", sa.String(length=32), nullable=True),
+        sa.Column("announce_claimed_at", TIMESTAMP, nullable=True),
+        sa.Column("announced_at", TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(
             ["draft_id"],
             ["drafts.id"],
@@ -84,9 +86,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("draft_id"),
         sa.UniqueConstraint("organisation_id", "number"),
     )
+    op.create_index("ix_bug_reports_announced_at", "bug_reports", ["announced_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_bug_reports_announced_at", table_name="bug_reports")
     op.drop_table("bug_reports")
     op.drop_table("slack_deliveries")
     op.drop_index("ix_drafts_user_status", table_name="drafts")
