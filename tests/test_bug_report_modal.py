@@ -172,3 +172,58 @@ def test_roles_are_checked_on_the_server(deskbot: RunningApp, standin: SlackStan
     # Agents may report too.
     driver.command(AGENT, "/desk", "bug")
     assert open_modal(standin, AGENT)["callback_id"] == "bug-report-page"
+
+
+def test_screenshots_need_the_privacy_tick(deskbot: RunningApp, standin: SlackStandin) -> None:
+    driver = deskbot.driver
+    # A colleague's message in a channel becomes the start of a report.
+    message = standin.add_message(
+        TRIAGE,
+        {"type": "message", "user": AGENT, "text": "When I open the diary the page stays white"},
+    )
+    driver.message_shortcut(AM, Shortcut.REPORT_MESSAGE_AS_BUG, message=message, channel_id=TRIAGE)
+    view = open_modal(standin, AM)
+    driver.submit_view(AM, view, PAGE_1)
+    view = standin.open_modal(AM)
+    assert view is not None
+    scenario = next(b for b in view["blocks"] if b.get("block_id") == "scenario")
+    assert scenario["element"]["initial_value"] == "When I open the diary the page stays white"
+    driver.submit_view(AM, view, {**PAGE_2, "scenario": scenario["element"]["initial_value"]})
+
+    view = standin.open_modal(AM)
+    assert view is not None
+    shot = [{"id": "F0SHOT1", "name": "white-page.png"}]
+    _, errors = driver.submit_view(AM, view, {**PAGE_3, "screenshots": shot})
+    assert errors is not None and "tick" in errors["screenshots_clean"]
+    _, errors = driver.submit_view(
+        AM, view, {**PAGE_3, "screenshots": shot, "screenshots_clean": ["yes"]}
+    )
+    assert errors is None
+    summary = standin.open_modal(AM)
+    assert summary is not None and "white-page.png" in blocks_text(summary["blocks"])
+
+
+def test_an_unfinished_draft_waits_a_week(deskbot: RunningApp, standin: SlackStandin) -> None:
+    from datetime import timedelta
+
+    from deskbot import clock
+    from deskbot.models import Draft
+    from deskbot.scheduler import expire_drafts
+
+    driver = deskbot.driver
+    driver.command(AM, "/desk", "bug")
+    driver.submit_view(AM, open_modal(standin, AM), PAGE_1)
+    started = clock.now()
+
+    clock.set_clock(lambda: started + timedelta(days=6, hours=23))
+    driver.command(AM, "/desk", "bug")
+    assert "Start afresh" in blocks_text(open_modal(standin, AM, count=2)["blocks"])
+
+    # Untouched for more than the configured 7 days (counted from the last answer): gone.
+    clock.set_clock(lambda: started + timedelta(days=14))
+    assert expire_drafts(deskbot.db) == 1
+    driver.command(AM, "/desk", "bug")
+    fresh = open_modal(standin, AM, count=3)
+    assert "Start afresh" not in blocks_text(fresh["blocks"])
+    with deskbot.db.transaction() as session:
+        assert sorted(session.scalars(select(Draft.status))) == ["active", "expired"]

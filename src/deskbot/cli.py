@@ -31,6 +31,10 @@ def _settings() -> Settings:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Slack's libraries log whole requests and responses at DEBUG, which may hold what users
+    # typed; deskbot's own DEBUG logging never does.
+    for noisy in ("slack_sdk", "slack_bolt", "deskbot.bolt"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger(noisy).level))
     return settings
 
 

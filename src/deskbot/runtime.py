@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from deskbot import scheduler
@@ -67,6 +68,7 @@ def run_socket_mode(settings: Settings) -> None:
     ticker = start_ticker(services)
     log.info("deskbot connected to Slack over Socket Mode")
     try:
-        handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
+        connect_and_wait: Callable[[], None] = handler.start  # slack_bolt leaves it untyped
+        connect_and_wait()
     finally:
         ticker.shutdown(wait=False)
