@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from slack_bolt import App  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
+from tests.support.answers import COMPLETE_BUG_REPORT  # noqa: E402
 
 from deskbot.db import Database  # noqa: E402
 from deskbot.flows.runner import FlowRunner  # noqa: E402
@@ -41,24 +42,6 @@ from deskbot.slack.ids import Action, View  # noqa: E402
 SECRET = "bench-secret"
 TOKEN = "xoxb-test"
 USERS = [f"U0BENCH{i:04d}" for i in range(2000)]
-COMPLETE = {
-    "platform": "https://care.example.org",
-    "access": "browser",
-    "user_kind": "client",
-    "account_id": "c-1",
-    "tool": "diary",
-    "tool_id": None,
-    "scenario": "Open the diary and save.",
-    "expected": "Saved.",
-    "actual": "Spinner.",
-    "device_type": "desktop",
-    "os": "Windows 11",
-    "browser": "Firefox 128",
-    "excluded": [],
-    "reproduced": "no",
-    "scope": "single_user",
-    "screenshots": [],
-}
 
 
 class Client:
@@ -253,7 +236,9 @@ def main() -> None:
             draft, _ = runner.open(flow="bug_report", user_id=user, surface="dm", fresh=True)
             asking.append(draft.id)
             draft, _ = runner.open(flow="bug_report", user_id=user, surface="modal", fresh=True)
-            runner.update_state(draft.id, user, {"answers": dict(COMPLETE), "current": None})
+            runner.update_state(
+                draft.id, user, {"answers": dict(COMPLETE_BUG_REPORT), "current": None}
+            )
             complete.append(draft.id)
 
         scenarios: dict[str, Callable[[int], tuple[bytes, str]]] = {

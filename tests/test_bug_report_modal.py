@@ -9,7 +9,7 @@ from sqlalchemy import select
 from deskbot.models import AuditEvent, BugReport
 from deskbot.slack.ids import Action, Shortcut
 from tests.conftest import AGENT, AM, GROUP_MEMBER, OUTSIDER, TRIAGE, RunningApp
-from tests.support.chat import blocks_text, eventually
+from tests.support.chat import blocks_text, eventually, text_objects
 from tests.support.slack_standin import SlackStandin
 
 PAGE_1 = {
@@ -23,7 +23,7 @@ PAGE_2 = {
     "tool": "diary",
     "scenario": "Open the diary, add an entry for today, press save. Mail me at jan@example.org",
     "expected": "The entry is saved and listed.",
-    "actual": "A spinner keeps turning; nothing is saved.",
+    "actual": "A spinner keeps turning; nothing is saved. <!channel> <https://x.example|look>",
     "device_type": "phone",
 }
 PAGE_3 = {
@@ -99,6 +99,11 @@ def test_full_report_through_the_modal(deskbot: RunningApp, standin: SlackStandi
     card = blocks_text(cards[0].params["blocks"])
     assert "BUG-1" in card and "prof-4821" in card and "A spinner keeps turning" in card
     assert "jan@example.org" not in card and "[email removed]" in card
+    # Typed text is shown literally: it can neither ping the channel nor smuggle in a link.
+    for block in cards[0].params["blocks"]:
+        for obj in text_objects(block):
+            assert obj["type"] == "plain_text" or "<!channel>" not in obj["text"]
+    assert "<!channel> <https://x.example|look>" in card
 
     with deskbot.db.transaction() as session:
         report = session.scalars(select(BugReport)).one()

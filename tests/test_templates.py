@@ -13,6 +13,7 @@ from deskbot.models import BugReport
 from deskbot.settings import Platform
 from deskbot.slack import views
 from deskbot.templating import render_text
+from tests.support.chat import text_objects
 from tests.support.slack_standin import check_message, check_view
 
 HOSTILE = [
@@ -47,19 +48,6 @@ def hostile_answers(text: str) -> dict[str, Any]:
             answers[step.key] = text[: step.max_length]
     answers.update(access="browser", device_type="phone", user_kind="professional")
     return answers
-
-
-def text_objects(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
-            found.append(node)
-        for value in node.values():
-            found += text_objects(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += text_objects(value)
-    return found
 
 
 def assert_safe(payload: Any) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from deskbot import clock
+from deskbot.audit import record
 from deskbot.models import Draft
 
 ACTIVE = "active"
@@ -84,6 +85,19 @@ def save(draft: Draft, state: dict[str, Any], *, ttl: timedelta) -> None:
 def close(draft: Draft, status: str) -> None:
     draft.status = status
     draft.updated_at = clock.now()
+
+
+def audit(session: Session, draft: Draft, *, actor: str, event: str, **detail: str) -> None:
+    """Record what happened to a draft, e.g. bug_report.draft_started."""
+    record(
+        session,
+        organisation_id=draft.organisation_id,
+        actor=actor,
+        action=f"{draft.flow}.draft_{event}",
+        subject_type="draft",
+        subject_id=draft.id,
+        detail=detail,
+    )
 
 
 def expire_stale(session: Session) -> int:

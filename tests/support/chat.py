@@ -116,3 +116,13 @@ def blocks_text(blocks: list[dict[str, Any]]) -> str:
 
     walk(blocks)
     return "\n".join(found)
+
+
+def text_objects(node: Any) -> list[dict[str, Any]]:
+    """Every Block Kit text object (plain_text or mrkdwn) inside node."""
+    if isinstance(node, dict):
+        found = [node] if node.get("type") in ("plain_text", "mrkdwn") else []
+        return found + [o for value in node.values() for o in text_objects(value)]
+    if isinstance(node, list):
+        return [o for value in node for o in text_objects(value)]
+    return []

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from deskbot import audit, bugs, drafts
+from deskbot import bugs, drafts
 from deskbot.db import Database
 from deskbot.flows import get_flow
 from deskbot.flows.engine import Conversation, Flow, Invalid, Outcome, clean_page
@@ -126,15 +126,7 @@ class FlowRunner:
                     ttl=self.ttl,
                     state=state,
                 )
-                audit.record(
-                    session,
-                    organisation_id=draft.organisation_id,
-                    actor=user_id,
-                    action=f"{flow}.draft_started",
-                    subject_type="draft",
-                    subject_id=draft.id,
-                    detail={"surface": surface},
-                )
+                drafts.audit(session, draft, actor=user_id, event="started", surface=surface)
             elif draft.surface != surface:
                 draft.surface = surface
             return snapshot(draft), resumed
@@ -245,14 +237,7 @@ class FlowRunner:
             draft = self._owned(session, draft_id, user_id)
             if draft.status == drafts.ACTIVE:
                 drafts.close(draft, "cancelled")
-                audit.record(
-                    session,
-                    organisation_id=draft.organisation_id,
-                    actor=user_id,
-                    action=f"{draft.flow}.draft_cancelled",
-                    subject_type="draft",
-                    subject_id=draft.id,
-                )
+                drafts.audit(session, draft, actor=user_id, event="cancelled")
             return snapshot(draft)
 
     def file(self, draft_id: str, user_id: str) -> Filed:
