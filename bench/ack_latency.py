@@ -28,16 +28,16 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from slack_bolt import App  # noqa: E402
-from slack_sdk import WebClient  # noqa: E402
-from tests.support.answers import COMPLETE_BUG_REPORT  # noqa: E402
+from slack_bolt import App
+from slack_sdk import WebClient
+from tests.support.answers import COMPLETE_BUG_REPORT
 
-from deskbot.db import Database  # noqa: E402
-from deskbot.flows.runner import FlowRunner  # noqa: E402
-from deskbot.runtime import http_app  # noqa: E402
-from deskbot.settings import Roles, Settings  # noqa: E402
-from deskbot.slack.http import DeskbotWsgi, make_server  # noqa: E402
-from deskbot.slack.ids import Action, View  # noqa: E402
+from deskbot.db import Database
+from deskbot.flows.runner import FlowRunner
+from deskbot.runtime import http_app
+from deskbot.settings import Roles, Settings
+from deskbot.slack.http import DeskbotWsgi, make_server
+from deskbot.slack.ids import Action, View
 
 SECRET = "bench-secret"
 TOKEN = "xoxb-test"
