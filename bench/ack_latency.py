@@ -136,7 +136,7 @@ def click(user: str, draft_id: str) -> tuple[bytes, str]:
                     "type": "button",
                     "action_id": f"{Action.DM_CHOOSE}-1",
                     "block_id": "choices",
-                    "value": f"{draft_id}:platform:production",
+                    "value": f"{draft_id}:platform:https://demo.example-ehealth.org",
                     "action_ts": "1.1",
                 }
             ],

@@ -12,8 +12,8 @@ from tests.support.slack_standin import SlackStandin
 
 
 def test_full_report_in_a_dm(deskbot: RunningApp, standin: SlackStandin) -> None:
-    response = deskbot.driver.command(AM, "/desk", "bug chat")
-    assert "direct message" in response.body
+    deskbot.driver.command(AM, "/desk", "bug chat")
+    assert "direct message" in standin.wait_for("response_url")[0].params["text"]
     chat = Chat(deskbot.db, deskbot.driver, standin, AM)
     assert "Which platform" in chat.text()
 

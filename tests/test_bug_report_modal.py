@@ -13,7 +13,7 @@ from tests.support.chat import blocks_text, eventually, text_objects
 from tests.support.slack_standin import SlackStandin
 
 PAGE_1 = {
-    "platform": "production",
+    "platform": "https://care.example.org",  # "production", as the select offers it
     "access": "app",
     "user_kind": "professional",
     "account_id": "prof-4821",
@@ -164,7 +164,8 @@ def test_roles_are_checked_on_the_server(deskbot: RunningApp, standin: SlackStan
     driver = deskbot.driver
     response = driver.command(OUTSIDER, "/desk", "bug")
     assert response.status == 200
-    assert "cannot report bugs" in response.body
+    refusal = standin.wait_for("response_url")
+    assert "cannot report bugs" in refusal[0].params["text"]
     assert not standin.calls_to("views.open")
 
     driver.global_shortcut(OUTSIDER, Shortcut.REPORT_BUG)

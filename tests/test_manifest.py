@@ -109,6 +109,8 @@ def test_every_web_api_method_used_has_its_scope(
     standin.wait_for("chat.postMessage")
     scopes = set(good["oauth_config"]["scopes"]["bot"])
     for call in standin.calls:
+        if call.method == "response_url":  # a reply to the command's own URL: no scope needed
+            continue
         assert call.method in manifest.SCOPE_FOR_METHOD, (
             f"{call.method}: add it to SCOPE_FOR_METHOD"
         )

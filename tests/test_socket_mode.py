@@ -75,7 +75,7 @@ def test_modal_over_socket_mode(
         AM,
         view,
         {
-            "platform": "production",
+            "platform": "https://care.example.org",
             "access": "browser",
             "user_kind": "client",
             "account_id": "not an id",

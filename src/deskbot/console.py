@@ -137,7 +137,7 @@ class ConsoleSession:
         self.out.print("\n[bold]Summary[/]")
         for line in presenting.lines(flow, answers):
             self.out.print(f"[bold]{line.label}:[/] {escape(line.value)}", highlight=False)
-        for notice in presenting.notices(flow, flow.notices(answers)):
+        for notice in presenting.notices(flow, flow.summary_notices(answers)):
             self.out.print(f"[yellow]{notice.text}[/]", highlight=False)
         if self.read("File this report? [y/N] ").lower() not in ("y", "yes", "j", "ja"):
             self.out.print("Not filed. Your draft is kept; choose 'Report a bug' to continue.")

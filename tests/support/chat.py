@@ -66,17 +66,18 @@ class Chat:
         self.driver.dm(self.user, text, **kwargs)
         self.settle()
 
-    def press(self, action_id: str, value_suffix: str | None = None) -> None:
+    def press(self, action_id: str, choice: str | None = None) -> None:
+        """Press a button of the latest question; choice names it by its value or its label."""
         message = self.question()
         value = None
-        if value_suffix is not None:
+        if choice is not None:
             action_id, value = next(
                 (e["action_id"], e["value"])
                 for b in message["blocks"]
                 if b["type"] == "actions"
                 for e in b["elements"]
                 if e.get("action_id", "").startswith(action_id)
-                and e.get("value", "").endswith(":" + value_suffix)
+                and (e.get("value", "").endswith(":" + choice) or e["text"]["text"] == choice)
             )
         self.driver.click(self.user, message, action_id, value)
         self.settle()

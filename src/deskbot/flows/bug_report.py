@@ -69,11 +69,9 @@ FREE_TEXT_STEPS = ("scenario", "expected", "actual", "tool_id", "os", "browser",
 
 def build(platforms: Sequence[Platform]) -> Flow:
     """The bug-report flow for an organisation's configured platforms."""
-    by_name = {p.name: p for p in platforms}
 
     def platform(raw: str, _answers: Mapping[str, Any]) -> str:
-        if raw in by_name:
-            return validate.platform_origin(by_name[raw].url)
+        # A chosen platform's value is its origin already; a typed address is normalised.
         return validate.platform_origin(raw)
 
     steps = (
@@ -83,7 +81,7 @@ def build(platforms: Sequence[Platform]) -> Flow:
             "Platform",
             "Which platform is it about?",
             page=0,
-            options=tuple(Option(p.name, p.name) for p in platforms),
+            options=tuple(Option(validate.platform_origin(p.url), p.name) for p in platforms),
             other="Or type the platform's web address",
             parse=platform,
             placeholder="https://ehealth.example.org",

@@ -126,7 +126,8 @@ def _normalise(step: Step, raw: Any) -> Any:
             return []
         return list(raw) if isinstance(raw, list | tuple) else [raw]
     if step.kind == Kind.TICK:
-        return bool(raw) and raw not in ("no", "false", "0")
+        # Only a real tick counts: True, or the ticked box's value ("yes").
+        return raw is True or raw == "yes" or (isinstance(raw, list) and "yes" in raw)
     if raw is None:
         return None
     text = str(raw).replace("\r\n", "\n").strip()
@@ -204,6 +205,10 @@ class Flow:
     def final_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """Only the answers on the path taken: a branch left by going back is dropped."""
         return {s.key: answers.get(s.key) for s in self.applicable(answers)}
+
+    def summary_notices(self, answers: Mapping[str, Any]) -> list[Notice]:
+        """The notices about the answers on the path taken (not a branch left by "Back")."""
+        return self.notices(self.final_answers(answers))
 
     def missing(self, answers: Mapping[str, Any]) -> list[Step]:
         return [s for s in self.applicable(answers) if s.key not in answers]

@@ -31,7 +31,7 @@ def lines(
     shown = []
     for step in flow.applicable(answers):
         value = step.display(answers.get(step.key))
-        if transform is not None and step.kind in (Kind.TEXT, Kind.LONG_TEXT):
+        if transform is not None and step.kind in (Kind.TEXT, Kind.LONG_TEXT, Kind.FILES):
             value = transform(value)
         shown.append(Line(step.key, step.label, value, step.kind == Kind.LONG_TEXT))
     return shown

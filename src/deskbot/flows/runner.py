@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from deskbot import bugs, drafts
+from deskbot import bugs, clock, drafts
 from deskbot.db import Database
 from deskbot.flows import get_flow
 from deskbot.flows.engine import Conversation, Flow, Invalid, Outcome, clean_page
@@ -23,6 +23,10 @@ SUMMARY = "summary"  # where a conversation stands once every question is answer
 
 class NotYours(Exception):
     """The draft belongs to someone else, or is no longer open."""
+
+
+class NotAllowed(NotYours):
+    """The user no longer holds a role that may do this."""
 
 
 class Incomplete(Exception):
@@ -78,9 +82,13 @@ def first_delivery(session: Session, event_id: str | None) -> bool:
 
 
 class FlowRunner:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, *, may_act: Callable[[str], bool] | None = None
+    ) -> None:
         self.settings = settings
         self.db = db
+        # Asked before every move: a role taken away stops an unfinished draft too.
+        self.may_act = may_act or (lambda _user_id: True)
         self._flows: dict[str, Flow] = {}
 
     @property
@@ -132,6 +140,7 @@ class FlowRunner:
             return snapshot(draft), resumed
 
     def _owned(self, session: Session, draft_id: str, user_id: str) -> Draft:
+        """The draft, locked, if this user may act on it; else NotYours (or NotAllowed)."""
         draft = drafts.get(session, draft_id, for_update=True)
         if (
             draft is None
@@ -139,6 +148,10 @@ class FlowRunner:
             or draft.organisation_id != self.settings.organisation_id
         ):
             raise NotYours(draft_id)
+        if not self.may_act(user_id):
+            raise NotAllowed(user_id)
+        if draft.status == drafts.ACTIVE and draft.expires_at <= clock.now():
+            drafts.close(draft, "expired")  # the ticker would have; this click was first
         return draft
 
     def get(self, draft_id: str, user_id: str) -> Snapshot:
@@ -192,6 +205,31 @@ class FlowRunner:
                 surface=surface,
             )
             return snapshot(draft) if draft else None
+
+    def switch_surface(self, draft_id: str, user_id: str, surface: str) -> Snapshot:
+        """Carry an open draft over to another surface (modal → DM)."""
+        with self.db.transaction() as session:
+            draft = self._owned(session, draft_id, user_id)
+            if draft.status != drafts.ACTIVE:
+                raise NotYours(draft_id)
+            draft.surface = surface
+            drafts.save(draft, dict(draft.state), ttl=self.ttl)
+            return snapshot(draft)
+
+    def add_pending(
+        self, draft_id: str, user_id: str, step_key: str, items: list[Any], *, event_id: str | None
+    ) -> Snapshot:
+        """Collect items (dropped files) for the current question, inside one transaction."""
+        with self.db.transaction() as session:
+            draft = self._owned(session, draft_id, user_id)
+            if not first_delivery(session, event_id) or draft.status != drafts.ACTIVE:
+                return snapshot(draft)
+            state = dict(draft.state)
+            pending = dict(state.get("pending") or {})
+            pending[step_key] = list(pending.get(step_key) or []) + items
+            state["pending"] = pending
+            drafts.save(draft, state, ttl=self.ttl)
+            return snapshot(draft)
 
     def update_state(
         self, draft_id: str, user_id: str, changes: dict[str, Any], *, event_id: str | None = None
@@ -263,4 +301,4 @@ class FlowRunner:
                 return Filed(earlier, True)
 
 
-__all__ = ["Filed", "FlowRunner", "Incomplete", "Moved", "NotYours", "Snapshot"]
+__all__ = ["Filed", "FlowRunner", "Incomplete", "Moved", "NotAllowed", "NotYours", "Snapshot"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from deskbot.db import Database
 from deskbot.flows.runner import FlowRunner
-from deskbot.roles import RoleDirectory
+from deskbot.roles import MAY_REPORT_BUGS, RoleDirectory
 from deskbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,12 @@ def build_services(settings: Settings, db: Database) -> Services:
     def group_members(group_id: str) -> list[str]:
         return list(client.usergroups_users_list(usergroup=group_id)["users"] or [])
 
+    roles = RoleDirectory(settings.roles, group_members)
     return Services(
         settings=settings,
         db=db,
-        runner=FlowRunner(settings, db),
-        roles=RoleDirectory(settings.roles, group_members),
+        runner=FlowRunner(settings, db, may_act=lambda user: roles.has_any(user, MAY_REPORT_BUGS)),
+        roles=roles,
         client=client,
     )
 
@@ -74,11 +76,26 @@ def acknowledge(ack: Ack) -> None:
 Register = Callable[[Callable[..., None]], Callable[..., None]]
 
 
+def quiet(work: Callable[..., None]) -> Callable[..., None]:
+    """A lazy listener whose failures are logged by type only: Bolt would log the exception's
+    text, and a database error's text carries what the user typed."""
+
+    @functools.wraps(work)
+    def run(**kwargs: Any) -> None:
+        try:
+            work(**kwargs)
+        except Exception as error:
+            slack_error = error.response.get("error") if isinstance(error, SlackApiError) else ""
+            log.error("%s failed: %s %s", work.__name__, type(error).__name__, slack_error)
+
+    return run
+
+
 def later(listener: Callable[..., Any]) -> Register:
     """`@later(app.action(X))`: ack at once, then run the function as a lazy listener."""
 
     def register(work: Callable[..., None]) -> Callable[..., None]:
-        listener(ack=acknowledge, lazy=[work])
+        listener(ack=acknowledge, lazy=[quiet(work)])
         return work
 
     return register

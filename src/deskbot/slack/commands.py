@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 
 from deskbot.roles import MAY_REPORT_BUGS
 from deskbot.slack import flow_dm, flow_modal
-from deskbot.slack.app import Services, later
+from deskbot.slack.access import may_report, not_allowed
+from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.ids import COMMAND, Shortcut
 from deskbot.templating import render_text
 
@@ -22,27 +23,26 @@ def register(app: App, services: Services) -> None:
         return ("bug" if topic in ("bug", "report") else "help"), words[1:2] in (["chat"], ["dm"])
 
     def desk_ack(ack: Ack, body: dict[str, Any]) -> None:
-        topic, chat = wants(body)
+        topic, _ = wants(body)
         if topic == "help":
             ack(text=render_text("text/help.txt.j2", command=COMMAND))
-        elif not services.roles.has_any(body["user_id"], MAY_REPORT_BUGS):
-            ack(text=not_allowed(body["user_id"], "report bugs"))
-        elif chat:
-            ack(text="I have sent you the first question in a direct message.")
         else:
-            ack()
+            ack()  # the role check may ask Slack for group members: not before the ack
 
-    def desk(body: dict[str, Any]) -> None:
+    def desk(body: dict[str, Any], respond: Respond) -> None:
         topic, chat = wants(body)
         user_id = body["user_id"]
-        if topic != "bug" or not services.roles.has_any(user_id, MAY_REPORT_BUGS):
+        if topic != "bug":
             return
-        if chat:
+        if not services.roles.has_any(user_id, MAY_REPORT_BUGS):
+            respond(text=not_allowed(user_id, "report bugs"))
+        elif chat:
             flow_dm.start(services, user_id)
+            respond(text="I have sent you the first question in a direct message.")
         else:
             flow_modal.open_flow(services, user_id=user_id, trigger_id=body["trigger_id"])
 
-    app.command(COMMAND)(ack=desk_ack, lazy=[desk])
+    app.command(COMMAND)(ack=desk_ack, lazy=[quiet(desk)])
 
     @later(app.shortcut(Shortcut.REPORT_BUG))
     def report_bug(body: dict[str, Any]) -> None:
@@ -62,15 +62,3 @@ def register(app: App, services: Services) -> None:
             trigger_id=body["trigger_id"],
             prefill={"scenario": text[:MESSAGE_TEXT_LIMIT]} if text.strip() else None,
         )
-
-
-def not_allowed(user_id: str, what: str) -> str:
-    return render_text("text/not_allowed.txt.j2", user_id=user_id, what=what)
-
-
-def may_report(services: Services, user_id: str) -> bool:
-    """Only application managers and agents report bugs; others are told why in a DM."""
-    if services.roles.has_any(user_id, MAY_REPORT_BUGS):
-        return True
-    services.client.chat_postMessage(channel=user_id, text=not_allowed(user_id, "report bugs"))
-    return False

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
 
 from deskbot.flows.engine import Conversation, Kind, Notice, Outcome, Step
-from deskbot.flows.runner import Incomplete, Moved, NotYours, Snapshot
+from deskbot.flows.runner import SUMMARY, Incomplete, Moved, NotAllowed, NotYours, Snapshot
 from deskbot.slack import filing, views
+from deskbot.slack.access import may_report, not_allowed
 from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action
 from deskbot.slack.payloads import files_of, token_parts
@@ -90,12 +92,18 @@ def on_message(services: Services, event: dict[str, Any], event_id: str | None) 
     user_id = event.get("user")
     if not user_id or event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
         return
+    # One message of a user at a time, so two quick answers cannot overtake each other.
+    with _turn(user_id):
+        _on_message(services, user_id, event, event_id)
+
+
+def _on_message(
+    services: Services, user_id: str, event: dict[str, Any], event_id: str | None
+) -> None:
     runner = services.runner
     draft = runner.find_active(user_id, surface="dm")
     text = (event.get("text") or "").strip()
     if draft is None:
-        from deskbot.slack.commands import may_report
-
         if text.lower() not in STARTERS:
             services.client.chat_postMessage(
                 channel=event["channel"],
@@ -109,28 +117,37 @@ def on_message(services: Services, event: dict[str, Any], event_id: str | None) 
     if typed == "cancel":
         cancel(services, draft.id, user_id)
         return
-    step = (
-        runner.flow(draft.flow).step(draft.state["current"]) if draft.state.get("current") else None
-    )
-    if typed is not None:
-        move = Move(typed)
-    elif step is not None and step.kind == Kind.FILES:
+    key = draft.state.get("current")
+    step = runner.flow(draft.flow).step(key) if key else None
+    if typed is None and step is not None and step.kind == Kind.FILES:
         collect_files(services, draft, step, event, event_id)
         return
-    else:
-        move = Move("answer", typed_answer(step, text))
+    if typed is None and step is not None and step.kind in (Kind.MULTI, Kind.TICK):
+        ask(services, draft, error="Please tick the boxes above and press Done.")
+        return
+    move = Move(typed) if typed else Move("answer", typed_answer(step, text))
     try:
-        moved = runner.move(
-            draft.id, user_id, move, event_id=event_id, expect_step=step.key if step else None
-        )
+        moved = runner.move(draft.id, user_id, move, event_id=event_id, expect_step=key or SUMMARY)
     except NotYours:
+        return
+    if moved.stale:
+        ask(services, moved.draft, error="That answer crossed my next question; please repeat it.")
         return
     show(services, moved, step if move.kind == "answer" else None)
 
 
+_turns: dict[str, threading.Lock] = {}
+_turns_lock = threading.Lock()
+
+
+def _turn(user_id: str) -> threading.Lock:
+    with _turns_lock:
+        return _turns.setdefault(user_id, threading.Lock())
+
+
 def typed_answer(step: Step | None, text: str) -> Any:
     """A typed answer; for a choice, the option whose label or value was typed."""
-    if step is None or step.kind != Kind.CHOICE or step.other:
+    if step is None or step.kind != Kind.CHOICE:
         return text
     lowered = text.lower()
     return next(
@@ -146,9 +163,7 @@ def collect_files(
     if not files:
         ask(services, draft, error="Drop the screenshots here, or press Skip.")
         return
-    pending = dict(draft.state.get("pending") or {})
-    pending[step.key] = list(pending.get(step.key) or []) + files
-    services.runner.update_state(draft.id, draft.user_id, {"pending": pending}, event_id=event_id)
+    services.runner.add_pending(draft.id, draft.user_id, step.key, files, event_id=event_id)
 
 
 def cancel(services: Services, draft_id: str, user_id: str) -> None:
@@ -178,6 +193,9 @@ def register(app: App, services: Services) -> None:
         user_id, draft_id, step_key, _ = clicked(body)
         try:
             moved = runner.move(draft_id, user_id, move, expect_step=step_key)
+        except NotAllowed:
+            refuse(body, user_id, not_allowed(user_id, "report bugs"))
+            return
         except NotYours:
             refuse(body, user_id, "This is not your report, or it is already closed.")
             return
@@ -214,9 +232,11 @@ def register(app: App, services: Services) -> None:
         except NotYours:
             refuse(body, user_id, "This is not your report, or it is already closed.")
             return
-        value = (draft.state.get("pending") or {}).get(step_key)
+        # The boxes as ticked when Done was clicked (Slack sends them along); else what the
+        # tick events stored, or the files dropped into the DM.
+        value = checkbox_state(body)
         if value is None:
-            value = checkbox_state(body)
+            value = (draft.state.get("pending") or {}).get(step_key)
         kind = next((s.kind for s in runner.flow(draft.flow).steps if s.key == step_key), None)
         act(body, Move("answer", bool(value) if kind == Kind.TICK else value))
 
@@ -264,10 +284,10 @@ def register(app: App, services: Services) -> None:
         filing.announce(services, filed.report)
 
 
-def checkbox_state(body: dict[str, Any]) -> list[str]:
-    """Ticked boxes from the message's state, which Slack sends along with every click."""
+def checkbox_state(body: dict[str, Any]) -> list[str] | None:
+    """Ticked boxes from the message's state, which Slack sends along with a click."""
     for block in ((body.get("state") or {}).get("values") or {}).values():
         for element in block.values():
             if element.get("type") == "checkboxes":
                 return [o["value"] for o in element.get("selected_options") or []]
-    return []
+    return None

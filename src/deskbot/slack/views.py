@@ -86,7 +86,7 @@ def modal_page(
 
 
 def summary_context(flow: Flow, answers: dict[str, Any]) -> dict[str, Any]:
-    found = flow.notices(answers)
+    found = flow.summary_notices(answers)
     return {
         "lines": presenting.lines(flow, answers),
         "notices": presenting.notices(flow, found),
