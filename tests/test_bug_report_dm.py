@@ -44,10 +44,24 @@ def test_full_report_in_a_dm(deskbot: RunningApp, standin: SlackStandin) -> None
     chat.tick("connection", "other_browser", "browser_updated")
     chat.press(Action.DM_CHOOSE, "yes")
     chat.press(Action.DM_CHOOSE, "platform_wide")
-    chat.press(Action.DM_SKIP)
+
+    # Two screenshots dropped into the DM, then Done; the privacy tick cannot be typed away.
+    for number in (1, 2):
+        dropped = deskbot.driver.payloads.dm_event(AM, "")
+        dropped.update(
+            subtype="file_share", files=[{"id": f"F0{number}", "name": f"shot{number}.png"}]
+        )
+        deskbot.driver.event(dropped)
+    chat.settle()
+    chat.press(Action.DM_DONE)
+    assert "no client details are readable" in chat.text()
+    chat.say("No, a name is readable")
+    assert "tick the boxes" in chat.text()
+    chat.tick("yes")
 
     summary = chat.text()
     assert "c-99812" in summary and "Tip: try another network" in summary
+    assert "shot1.png, shot2.png" in summary
     chat.press(Action.DM_SUBMIT)
 
     receipt = eventually(

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from deskbot.models import AuditEvent, BugReport
+from deskbot.models import AuditEvent, BugReport, Draft
 from deskbot.slack.ids import Action, Shortcut
 from tests.conftest import AGENT, AM, GROUP_MEMBER, OUTSIDER, TRIAGE, RunningApp
-from tests.support.chat import blocks_text, eventually, text_objects
+from tests.support.chat import Chat, blocks_text, eventually, text_objects
 from tests.support.slack_standin import SlackStandin
 
 PAGE_1 = {
@@ -233,3 +233,46 @@ def test_an_unfinished_draft_waits_a_week(deskbot: RunningApp, standin: SlackSta
     assert "Start afresh" not in blocks_text(fresh["blocks"])
     with deskbot.db.transaction() as session:
         assert sorted(session.scalars(select(Draft.status))) == ["active", "expired"]
+
+
+def test_continue_in_a_dm_and_screenshots_survive_back(
+    deskbot: RunningApp, standin: SlackStandin
+) -> None:
+    driver = deskbot.driver
+    driver.command(AM, "/desk", "bug")
+    view = open_modal(standin, AM)
+    driver.submit_view(AM, view, {**PAGE_1, "user_kind": "client"})
+    view = standin.open_modal(AM)
+    assert view is not None
+    driver.submit_view(AM, view, {k: v for k, v in PAGE_2.items() if k != "roles"})
+    view = standin.open_modal(AM)
+    assert view is not None
+    shot = [{"id": "F0SHOT1", "name": "spinner.png"}]
+    driver.submit_view(AM, view, {**PAGE_3, "screenshots": shot, "screenshots_clean": ["yes"]})
+
+    # Back from the summary to page 3 and on again: the file input comes back empty, the
+    # screenshots stay attached.
+    summary = standin.open_modal(AM)
+    assert summary is not None
+    driver.click(AM, summary, Action.MODAL_BACK)
+    standin.wait_for("views.update")
+    page_3 = standin.open_modal(AM)
+    assert page_3 is not None and "spinner.png" in blocks_text(page_3["blocks"])
+    driver.submit_view(AM, page_3, {**PAGE_3, "screenshots_clean": ["yes"]})
+    summary = standin.open_modal(AM)
+    assert summary is not None and "spinner.png" in blocks_text(summary["blocks"])
+
+    # Back to page 1, then on in a DM: the next unanswered question is asked there, typed
+    # answers land in the same draft.
+    driver.click(AM, summary, Action.MODAL_BACK)
+    standin.wait_for("views.update", count=2)
+    page_3 = standin.open_modal(AM)
+    assert page_3 is not None
+    driver.click(AM, page_3, Action.MODAL_TO_DM)
+    chat = Chat(deskbot.db, driver, standin, AM)
+    assert "File report" in chat.text()  # everything was answered: the summary
+    chat.press(Action.DM_BACK)
+    assert "screenshots" in chat.text().lower()
+    with deskbot.db.transaction() as session:
+        draft = session.scalars(select(Draft)).one()
+        assert draft.surface == "dm" and draft.state["answers"]["screenshots"] == shot

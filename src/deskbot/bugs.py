@@ -75,8 +75,8 @@ def file_report(session: Session, *, draft: Draft, flow: Flow) -> BugReport:
 ANNOUNCE_LEASE = timedelta(minutes=5)
 
 
-def claim_announcement(session: Session, report_id: int) -> bool:
-    """True for the one caller that may announce the report now."""
+def claim_announcement(session: Session, report_id: int) -> BugReport | None:
+    """The report, for the one caller that may announce it now; None for everyone else."""
     now = clock.now()
     claimed = session.execute(
         update(BugReport)
@@ -91,16 +91,17 @@ def claim_announcement(session: Session, report_id: int) -> bool:
         .values(announce_claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return getattr(claimed, "rowcount", 0) == 1
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
+    return session.get(BugReport, report_id, populate_existing=True)
 
 
-def mark_announced(
-    session: Session, report_id: int, *, channel: str | None, ts: str | None
-) -> None:
+def mark(session: Session, report_id: int, **values: object) -> None:
+    """Record one finished part of an announcement (receipt sent, card posted, all done)."""
     session.execute(
         update(BugReport)
         .where(BugReport.id == report_id)
-        .values(announced_at=clock.now(), triage_channel=channel, triage_ts=ts)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 

@@ -81,6 +81,7 @@ class BugReport(Base):
     triage_ts: Mapped[str | None] = mapped_column(String(32))
     # The receipt and the triage card go out once: claimed with a lease, then marked done.
     announce_claimed_at: Mapped[datetime | None]
+    receipt_sent_at: Mapped[datetime | None]
     announced_at: Mapped[datetime | None] = mapped_column(index=True)
 
     @property

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from deskbot import bugs, clock, drafts
 from deskbot.db import Database
 from deskbot.flows import get_flow
-from deskbot.flows.engine import Conversation, Flow, Invalid, Outcome, clean_page
+from deskbot.flows.engine import Conversation, Flow, Invalid, Kind, Outcome, clean_page
 from deskbot.models import BugReport, Draft, SlackDelivery
 from deskbot.settings import Settings
 
@@ -79,6 +79,18 @@ def first_delivery(session: Session, event_id: str | None) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def keep_files(
+    flow: Flow, page: int, raw: dict[str, Any], answers: dict[str, Any]
+) -> dict[str, Any]:
+    """A modal's file input cannot show files attached before, so it comes back empty when a
+    page is submitted again; keep the stored files unless new ones were attached."""
+    kept = dict(raw)
+    for step in flow.page_steps(page, answers):
+        if step.kind == Kind.FILES and not raw.get(step.key) and answers.get(step.key):
+            kept[step.key] = answers[step.key]
+    return kept
 
 
 class FlowRunner:
@@ -259,6 +271,7 @@ class FlowRunner:
             flow = self.flow(draft.flow)
             state = dict(draft.state)
             answers = dict(state.get("answers", {}))
+            raw = keep_files(flow, page, raw, answers)
             cleaned, errors = clean_page(flow, page, raw, answers)
             if errors and not partial:
                 return snapshot(draft), errors

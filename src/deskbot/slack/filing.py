@@ -6,7 +6,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from deskbot import bugs
+from deskbot import bugs, clock
 from deskbot.models import BugReport
 from deskbot.slack import views
 from deskbot.slack.app import Services
@@ -14,47 +14,54 @@ from deskbot.slack.app import Services
 log = logging.getLogger(__name__)
 
 
-def announce_draft(services: Services, draft_id: str) -> None:
+def announce_draft(services: Services, draft_id: str, user_id: str) -> None:
+    """Announce the report filed from this draft, if this user filed it."""
     with services.db.transaction() as session:
         report = bugs.report_for_draft(session, draft_id)
-    if report is not None:
+    if report is not None and report.reporter_id == user_id:
         announce(services, report)
 
 
 def announce(services: Services, report: BugReport) -> None:
-    """Tell the reporter and the service desk. The claim makes a second delivery, a double
-    click or a second deskbot instance do nothing; a claim that never finishes is picked up
-    again by the ticker once its lease has run out."""
+    """Tell the reporter and the service desk, each once.
+
+    The claim makes a second delivery, a double click or a second deskbot instance do
+    nothing. Each part is recorded as soon as it is sent, so when one fails the ticker later
+    retries only what is missing, once the claim's lease has run out.
+    """
     with services.db.transaction() as session:
-        if not bugs.claim_announcement(session, report.id):
-            return
+        claimed = bugs.claim_announcement(session, report.id)
+    if claimed is None:
+        return
     flow = services.runner.flow("bug_report")
+    channel = services.settings.triage_channel
     try:
-        services.client.chat_postMessage(
-            channel=report.reporter_id,  # Slack delivers a post to a user ID in the app's DM
-            text=f"Filed as {report.reference}.",
-            blocks=views.filed_receipt(flow, report),
-        )
-        channel = services.settings.triage_channel
-        posted = None
-        if channel:
+        if claimed.receipt_sent_at is None:
+            services.client.chat_postMessage(
+                channel=claimed.reporter_id,  # Slack delivers a post to a user ID in the app's DM
+                text=f"Filed as {claimed.reference}.",
+                blocks=views.filed_receipt(flow, claimed),
+            )
+            with services.db.transaction() as session:
+                bugs.mark(session, claimed.id, receipt_sent_at=clock.now())
+        if channel and claimed.triage_ts is None:
             posted = services.client.chat_postMessage(
                 channel=channel,
-                text=f"New bug report {report.reference}",
-                blocks=views.triage_card(flow, report),
+                text=f"New bug report {claimed.reference}",
+                blocks=views.triage_card(flow, claimed),
                 unfurl_links=False,
             )
-    except SlackApiError as problem:
-        # The report is filed either way; the ticker tries again after the lease.
-        log.error("%s not announced yet: %s", report.reference, problem.response.get("error"))
+            with services.db.transaction() as session:
+                bugs.mark(
+                    session, claimed.id, triage_channel=posted["channel"], triage_ts=posted["ts"]
+                )
+    except Exception as problem:
+        # Filed either way; the ticker retries the missing part after the lease.
+        code = problem.response.get("error") if isinstance(problem, SlackApiError) else ""
+        log.error("%s not announced yet: %s %s", claimed.reference, type(problem).__name__, code)
         return
     with services.db.transaction() as session:
-        bugs.mark_announced(
-            session,
-            report.id,
-            channel=posted["channel"] if posted else None,
-            ts=posted["ts"] if posted else None,
-        )
+        bugs.mark(session, claimed.id, announced_at=clock.now())
 
 
 def announce_pending(services: Services) -> int:

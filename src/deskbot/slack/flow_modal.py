@@ -95,7 +95,7 @@ def register(app: App, services: Services) -> None:
         )
 
     def announce(body: dict[str, Any], view: dict[str, Any]) -> None:
-        filing.announce_draft(services, metadata(view).get("d", ""))
+        filing.announce_draft(services, metadata(view).get("d", ""), body["user"]["id"])
 
     app.view(View.BUG_SUMMARY)(ack=summary_submitted, lazy=[announce])
 
@@ -144,7 +144,7 @@ def register(app: App, services: Services) -> None:
                 runner.save_page(
                     meta["d"], user_id, int(meta["p"]), submitted_answers(view), partial=True
                 )
-            draft = runner.update_state(meta.get("d", ""), user_id, {})
+            draft = runner.switch_surface(meta.get("d", ""), user_id, "dm")
         except NotYours:
             services.client.views_update(view_id=view["id"], view=gone())
             return

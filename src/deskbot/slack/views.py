@@ -53,6 +53,8 @@ def modal_field(step: Step, answers: dict[str, Any]) -> dict[str, Any]:
         field["initial_options"] = [_option(o) for o in step.options if o.value in picked]
     elif step.kind == Kind.FILES:
         field["element"] = "file"
+        if answer:
+            field["hint"] = f"Attached: {step.display(answer)}. Files added here replace them."
     else:
         field["element"] = "multiline" if step.kind == Kind.LONG_TEXT else "text"
         field["initial_text"] = answer if isinstance(answer, str) and answer else None

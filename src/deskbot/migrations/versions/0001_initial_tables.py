@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("triage_channel", sa.String(length=32), nullable=True),
         sa.Column("triage_ts", sa.String(length=32), nullable=True),
         sa.Column("announce_claimed_at", TIMESTAMP, nullable=True),
+        sa.Column("receipt_sent_at", TIMESTAMP, nullable=True),
         sa.Column("announced_at", TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(
             ["draft_id"],
