@@ -194,6 +194,17 @@ def measure(
     }
 
 
+def drain(app: App) -> None:
+    """Wait until the work that followed the acks is done, so one run does not slow the next:
+    every worker of the app's listener pool has to reach the same barrier."""
+    executor = app.listener_runner.listener_executor
+    workers = executor._max_workers
+    barrier = threading.Barrier(workers + 1)
+    for _ in range(workers):
+        executor.submit(barrier.wait)
+    barrier.wait(timeout=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400)
@@ -219,11 +230,10 @@ def main() -> None:
         db = Database(url)
         db.upgrade()
         wsgi, _ = http_app(settings, db)
+        apps = {"deskbot": wsgi, "bare Bolt": DeskbotWsgi(bare_app(api_url), db)}
         servers = {
-            "deskbot": make_server(wsgi, host="127.0.0.1", port=0, threads=16),
-            "bare Bolt": make_server(
-                DeskbotWsgi(bare_app(api_url), db), host="127.0.0.1", port=0, threads=16
-            ),
+            label: make_server(app, host="127.0.0.1", port=0, threads=16)
+            for label, app in apps.items()
         }
         for server in servers.values():
             threading.Thread(target=server.run, daemon=True).start()
@@ -257,7 +267,7 @@ def main() -> None:
                 measure(client, make, range(first, first + warm), args.concurrency)  # warm up
                 measured = range(first + warm, first + warm + count)
                 rows.append((name, label, measure(client, make, measured, args.concurrency)))
-                time.sleep(0.5)  # let background Slack calls of the previous run drain
+                drain(apps[label].slack.app)
 
         kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         print(f"\n{count} requests per row, {args.concurrency} concurrent clients, {kind}\n")

@@ -47,6 +47,9 @@ def run(
     settings = _settings()
     from deskbot import runtime
 
+    if settings.slack_app_token and not settings.slack_bot_token:
+        err.print("SLACK_APP_TOKEN is set: Socket Mode needs SLACK_BOT_TOKEN (xoxb-…) as well.")
+        raise typer.Exit(2)
     if settings.slack_app_token and settings.slack_bot_token:
         runtime.run_socket_mode(settings)
     elif settings.slack_bot_token and settings.slack_signing_secret:

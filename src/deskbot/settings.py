@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     slack_api_url: str = SLACK_API_URL
     draft_ttl_days: int = Field(default=7, ge=1)
-    listener_threads: int = Field(default=32, ge=2)
+    listener_threads: int = Field(default=8, ge=1)
     log_level: str = "INFO"
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")

@@ -35,6 +35,7 @@ def announce(services: Services, report: BugReport) -> None:
         return
     flow = services.runner.flow("bug_report")
     channel = services.settings.triage_channel
+    done: dict[str, object] = {}  # what went out, recorded in one go at the end
     try:
         if claimed.receipt_sent_at is None:
             services.client.chat_postMessage(
@@ -42,8 +43,7 @@ def announce(services: Services, report: BugReport) -> None:
                 text=f"Filed as {claimed.reference}.",
                 blocks=views.filed_receipt(flow, claimed),
             )
-            with services.db.transaction() as session:
-                bugs.mark(session, claimed.id, receipt_sent_at=clock.now())
+            done["receipt_sent_at"] = clock.now()
         if channel and claimed.triage_ts is None:
             posted = services.client.chat_postMessage(
                 channel=channel,
@@ -51,17 +51,16 @@ def announce(services: Services, report: BugReport) -> None:
                 blocks=views.triage_card(flow, claimed),
                 unfurl_links=False,
             )
-            with services.db.transaction() as session:
-                bugs.mark(
-                    session, claimed.id, triage_channel=posted["channel"], triage_ts=posted["ts"]
-                )
+            done.update(triage_channel=posted["channel"], triage_ts=posted["ts"])
+        done["announced_at"] = clock.now()
     except Exception as problem:
-        # Filed either way; the ticker retries the missing part after the lease.
+        # Filed either way; the ticker retries what is missing once the lease has run out.
         code = problem.response.get("error") if isinstance(problem, SlackApiError) else ""
         log.error("%s not announced yet: %s %s", claimed.reference, type(problem).__name__, code)
-        return
-    with services.db.transaction() as session:
-        bugs.mark(session, claimed.id, announced_at=clock.now())
+    finally:
+        if done:
+            with services.db.transaction() as session:
+                bugs.mark(session, claimed.id, **done)
 
 
 def announce_pending(services: Services) -> int:

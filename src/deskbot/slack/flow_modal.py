@@ -63,7 +63,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="update", view=gone())
             return
         if errors:
-            ack(response_action="errors", errors=error_blocks(errors, raw, view))
+            ack(response_action="errors", errors=error_blocks(errors, view))
             return
         flow = runner.flow(draft.flow)
         answers = draft.state["answers"]
@@ -158,9 +158,7 @@ def register(app: App, services: Services) -> None:
         flow_dm.ask(services, draft)
 
 
-def error_blocks(
-    errors: dict[str, str], raw: dict[str, Any], view: dict[str, Any]
-) -> dict[str, str]:
+def error_blocks(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]:
     """Errors keyed by the block that shows the field (a typed URL has its own block)."""
     block_ids = {b.get("block_id") for b in view.get("blocks", [])}
     shown: dict[str, str] = {}
