@@ -38,7 +38,11 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType}
+    type_annotation_map = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSONType,
+        list[str]: JSONType,
+    }
 
 
 class Draft(Base):
@@ -122,3 +126,58 @@ class SlackDelivery(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Account(Base):
+    """One platform account from the organisation's exports: where an email address lives."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "platform", "kind", "account_id"),
+        Index("ix_accounts_email", "organisation_id", "email"),
+        Index("ix_accounts_email_key", "organisation_id", "email_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # client or professional
+    account_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(320))  # normalised
+    # The address with case, dots and +tag folded away: finds near-misses, never a match.
+    email_key: Mapped[str] = mapped_column(String(320))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool]
+    externally_managed: Mapped[bool] = mapped_column(default=False)
+    groups: Mapped[list[str]] = mapped_column(default=list)
+    row_hash: Mapped[str] = mapped_column(String(32))  # tells an unchanged row on re-import
+    imported_at: Mapped[datetime]
+    last_import_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class AccountImport(Base):
+    """One run of `deskbot accounts import`, with its summary."""
+
+    __tablename__ = "account_imports"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    full: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    added: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    deactivated: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+
+
+class InstanceKey(Base):
+    """Keys deskbot makes for itself, e.g. the key of the lookup audit's hashes."""
+
+    __tablename__ = "instance_keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -18,11 +18,33 @@ DEFAULT_DATABASE_URL = "sqlite:///deskbot.sqlite3"
 SLACK_API_URL = "https://slack.com/api/"
 
 
+ProfessionalDetails = Literal["never_manual", "protect_external", "always_manual"]
+
+
 class Platform(BaseModel):
     """A platform the organisation runs (production, training, ...)."""
 
     name: str
     url: str
+    # The platform's "professional details" setting: may an externally managed professional
+    # account be changed by hand on the platform?
+    professional_details: ProfessionalDetails = "protect_external"
+
+
+class AccountColumns(BaseModel):
+    """Column names and value conventions of the platform's CSV exports."""
+
+    account_id: str = "id"
+    email: str = "email"
+    name: str = "name"
+    active: str = "active"
+    externally_managed: str = "externally_managed"
+    groups: str = "groups"
+    delimiter: str = ","
+    groups_separator: str = ";"
+    true_values: list[str] = Field(
+        default_factory=lambda: ["1", "true", "yes", "y", "ja", "j", "active", "actief"]
+    )
 
 
 class Roles(BaseModel):
@@ -61,6 +83,10 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     slack_api_url: str = SLACK_API_URL
     draft_ttl_days: int = Field(default=7, ge=1)
+    account_columns: AccountColumns = Field(default_factory=AccountColumns)
+    # The key of the keyed hash that stands for an address in the lookup audit. Without it,
+    # deskbot makes a random key once and keeps it in its database.
+    lookup_hash_key: SecretStr | None = None
     listener_threads: int = Field(default=8, ge=1)
     log_level: str = "INFO"
 
