@@ -206,3 +206,22 @@ def test_a_crash_mid_conversation_loses_nothing(
         assert report.answers["account_id"] == "p-1234"  # given before the crash
         assert report.answers["roles"] == ["therapist"]  # after it
         assert session.scalars(select(Draft.status)).one() == "submitted"
+
+
+def test_console_email_check_on_demo_accounts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
+    script = "2\ny\nJ.Bakker@Demo-GGZ.example\n2\nkees.jansen@example.org\nq\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "deskbot", "console"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=deskbot_env(url),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    assert "used by a professional account" in out and "inactive, ID p-1002, Jeroen Bakker" in out
+    assert "activate it again instead of creating a new one" in out
+    assert "— active, ID c-2001, Kees Jansen" in out  # the console sees client accounts in full

@@ -125,3 +125,48 @@ def test_receipt_card_and_vendor_text(text: str) -> None:
 def test_private_metadata_stays_small() -> None:
     view = views.modal_page(FLOW, "d" * 32, {}, 0)
     assert len(view["private_metadata"]) < 100
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_email_answers(text: str) -> None:
+    from deskbot.accounts import advice
+    from deskbot.accounts.lookup import Found, Lookup
+    from deskbot.slack.email_check import answer_blocks
+    from deskbot.templating import render_blocks, render_view
+
+    def found(kind: str, number: int) -> Found:
+        return Found(
+            platform=text[:64],
+            kind=kind,
+            account_id=f"{text[:50]}{number}",
+            email=f"x{number}@example.org",
+            display_name=text[:200],
+            active=number % 2 == 0,
+            externally_managed=True,
+            groups=[text[:40]] * 12,
+        )
+
+    lookup = Lookup(
+        address="a@example.org",
+        matches=[found("professional", n) for n in range(14)] + [found("client", 99)],
+        near_misses=[found("client", n) for n in range(8)],
+        last_import=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    for sees_clients in (False, True):
+        answer = advice.answer(lookup, sees_clients=sees_clients, professional_details={})
+        blocks = answer_blocks(answer)
+        assert check_message({"channel": "C1", "text": "t", "blocks": blocks}) == []
+        assert_safe(blocks)
+        view = render_view("slack/email_result.json.j2", blocks=blocks)
+        assert check_view(view) == []
+        routed = render_blocks(
+            "slack/email_for_data_officer.json.j2",
+            asker="U0AM",
+            answer_blocks=blocks,
+            reply_action="r",
+            reply_value="{}",
+        )
+        assert check_message({"channel": "D1", "text": "t", "blocks": routed}) == []
+    reply = render_blocks("slack/email_reply.json.j2", officer="U0DO", reply=text)
+    assert check_message({"channel": "D1", "text": "t", "blocks": reply}) == []
+    assert_safe(reply)

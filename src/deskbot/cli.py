@@ -8,6 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
+from deskbot.accounts.cli import accounts_app
 from deskbot.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 manifest_app = typer.Typer(help="The Slack app manifest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
 app.add_typer(manifest_app, name="manifest")
 
 err = Console(stderr=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,10 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from deskbot import privacy
+from deskbot.accounts.check import check_address
+from deskbot.accounts.importer import import_csv
+from deskbot.accounts.lookup import last_import
+from deskbot.accounts.normalise import InvalidAddress
 from deskbot.flows import presenting
 from deskbot.flows.engine import Conversation, Kind, Outcome, Step
 from deskbot.flows.runner import FlowRunner, Incomplete, NotYours
@@ -32,10 +37,15 @@ class ConsoleSession:
         settings = self.runner.settings
         self.out.print(Panel.fit(f"deskbot console · {settings.organisation}", style="bold"))
         while True:
-            self.out.print("\n[bold]What would you like to do?[/]\n  1. Report a bug\n  q. Quit")
+            self.out.print(
+                "\n[bold]What would you like to do?[/]\n  1. Report a bug\n"
+                '  2. Check an email address ("already in use")\n  q. Quit'
+            )
             choice = self.read("> ").lower()
             if choice in ("1", "bug"):
                 self.bug_report()
+            elif choice in ("2", "email"):
+                self.email_check()
             elif choice in ("q", "quit", "exit", ""):
                 return
 
@@ -129,6 +139,71 @@ class ConsoleSession:
             self.out.print(f"[red]{escape(outcome.error)}[/]", highlight=False)
         for notice in outcome.notices:
             self.out.print(f"[yellow]Note:[/] {notice.text}", highlight=False)
+
+    def email_check(self) -> None:
+        """The console holds every role, the data officer's included: it shows everything."""
+        self.offer_demo_accounts()
+        raw = self.read("Email address: ")
+        try:
+            answer = check_address(
+                self.runner.db,
+                self.runner.settings,
+                actor=CONSOLE_USER,
+                raw=raw,
+                sees_clients=True,
+                via="console",
+            )
+        except InvalidAddress as problem:
+            self.out.print(f"[red]{escape(str(problem))}[/]")
+            return
+        self.out.print(f"\n[bold]{escape(answer.summary)}[/]")
+        for shown in answer.shown:
+            state = "active" if shown.active else "inactive"
+            self.out.print(
+                f"• {shown.kind} account on {escape(shown.platform)} — "
+                f"{state}, ID {escape(shown.account_id or '?')}, "
+                f"{escape(shown.display_name or 'no name')}"
+                + (", externally managed" if shown.externally_managed else "")
+                + (f", groups: {escape(', '.join(shown.groups))}" if shown.groups else ""),
+                highlight=False,
+            )
+        for hint in answer.hints:
+            self.out.print(f"[yellow]Hint:[/] {escape(hint)}", highlight=False)
+        for step in answer.next_steps:
+            self.out.print(f"[bold]Next:[/] {escape(step)}", highlight=False)
+        imported = (
+            answer.last_import.isoformat(timespec="minutes") if answer.last_import else "never"
+        )
+        self.out.print(f"[dim]Account store last imported: {imported}[/]")
+
+    def offer_demo_accounts(self) -> None:
+        """An empty store on the demo organisation: offer the demo accounts to try it with."""
+        settings = self.runner.settings
+        with self.runner.db.transaction() as session:
+            empty = last_import(session, organisation_id=settings.organisation_id) is None
+        if not empty or settings.organisation_id != "demo":
+            return
+        if self.read("The account store is empty. Load the demo accounts? [Y/n] ").lower() in (
+            "n",
+            "no",
+            "nee",
+        ):
+            return
+        demo = resources.files("deskbot") / "data" / "demo"
+        for kind in ("professional", "client"):
+            with resources.as_file(demo / f"{kind}s.csv") as path:
+                import_csv(
+                    self.runner.db,
+                    settings=settings,
+                    path=path,
+                    kind=kind,
+                    full=False,
+                    actor=CONSOLE_USER,
+                )
+        self.out.print(
+            "Loaded. Try m.devries@demo-ggz.example, j.bakker@demo-ggz.example, "
+            "kees.jansen@example.org or t.visser@demo-ggz.example."
+        )
 
     def summary_and_file(self, draft_id: str) -> None:
         draft = self.runner.get(draft_id, CONSOLE_USER)

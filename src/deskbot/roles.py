@@ -20,6 +20,8 @@ class Role(StrEnum):
 
 # Who may start which flow; checked on the server for every action.
 MAY_REPORT_BUGS = frozenset({Role.APPLICATION_MANAGER, Role.AGENT})
+MAY_CHECK_EMAIL = frozenset({Role.APPLICATION_MANAGER, Role.AGENT, Role.DATA_OFFICER})
+SEES_CLIENT_DATA = frozenset({Role.DATA_OFFICER})
 
 
 class RoleDirectory:
@@ -50,6 +52,14 @@ class RoleDirectory:
                     held.add(role)
                     break
         return frozenset(held)
+
+    def members(self, role: Role) -> list[str]:
+        """The Slack user IDs holding a role, user groups expanded."""
+        found: list[str] = []
+        for member in getattr(self._roles, role.value):
+            expanded = self._members_of(member) if member.startswith("S") else {member}
+            found += sorted(set(expanded) - set(found))
+        return found
 
     def has_any(self, user_id: str, allowed: frozenset[Role]) -> bool:
         return bool(self.roles_of(user_id) & allowed)

@@ -103,7 +103,7 @@ def later(listener: Callable[..., Any]) -> Register:
 
 def build_app(services: Services, *, verify_requests: bool = True) -> App:
     """The Bolt app; verify_requests is off only for Socket Mode, where Slack signs nothing."""
-    from deskbot.slack import commands, events, flow_dm, flow_modal
+    from deskbot.slack import commands, email_check, events, flow_dm, flow_modal
 
     settings = services.settings
     app = App(
@@ -130,6 +130,7 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
     flow_modal.register(app, services)
     flow_dm.register(app, services)
     events.register(app, services)
+    email_check.register(app, services)
 
     @app.error
     def on_error(error: Exception, body: dict[str, object]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from deskbot.roles import MAY_REPORT_BUGS
-from deskbot.slack import flow_dm, flow_modal
+from deskbot.slack import email_check, flow_dm, flow_modal
 from deskbot.slack.access import may_report, not_allowed
 from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.ids import COMMAND, Shortcut
@@ -20,6 +20,8 @@ def register(app: App, services: Services) -> None:
     def wants(body: dict[str, Any]) -> tuple[str, bool]:
         words = (body.get("text") or "").strip().lower().split()
         topic = words[0] if words else "help"
+        if topic in ("email", "mail", "e-mail"):
+            return "email", False
         return ("bug" if topic in ("bug", "report") else "help"), words[1:2] in (["chat"], ["dm"])
 
     def desk_ack(ack: Ack, body: dict[str, Any]) -> None:
@@ -32,6 +34,10 @@ def register(app: App, services: Services) -> None:
     def desk(body: dict[str, Any], respond: Respond) -> None:
         topic, chat = wants(body)
         user_id = body["user_id"]
+        if topic == "email":
+            address = (body.get("text") or "").strip().partition(" ")[2].strip()
+            email_check.command(services, body, respond, address)
+            return
         if topic != "bug":
             return
         if not services.roles.has_any(user_id, MAY_REPORT_BUGS):

@@ -10,11 +10,14 @@ COMMAND = "/desk"
 class Shortcut(StrEnum):
     REPORT_BUG = "bug-report-start"  # global shortcut
     REPORT_MESSAGE_AS_BUG = "bug-report-from-message"  # message shortcut
+    CHECK_EMAIL = "email-check-start"  # global shortcut
 
 
 class View(StrEnum):
     BUG_PAGE = "bug-report-page"
     BUG_SUMMARY = "bug-report-summary"
+    EMAIL_CHECK = "email-check"
+    EMAIL_REPLY = "email-check-reply"
 
 
 class Action(StrEnum):
@@ -28,6 +31,8 @@ class Action(StrEnum):
     DM_SKIP = "flow-dm-skip"
     DM_CANCEL = "flow-dm-cancel"
     DM_SUBMIT = "flow-dm-submit"
+    EMAIL_ASK_DATA_OFFICER = "email-ask-data-officer"
+    EMAIL_REPLY = "email-reply-to-asker"
 
 
 # The events deskbot subscribes to (bot events), each with a listener.
