@@ -147,38 +147,34 @@ def find_(
 
 
 def _print_lookup(out: Console, lookup: Lookup, settings: Settings) -> None:
+    # One block per account rather than a table: it stays readable in a narrow terminal.
+    address = escape(lookup.address)
     if lookup.matches:
-        out.print(_accounts_table(f"Accounts with {lookup.address}", lookup.matches))
+        out.print(f"[bold]{len(lookup.matches)} account(s) use {address}:[/]")
+        for found in lookup.matches:
+            out.print(_account_block(found))
     else:
-        out.print(f"No account in the store uses {escape(lookup.address)}.")
+        out.print(f"No account in the store uses {address}.")
     if lookup.near_misses:
         out.print(
-            _accounts_table(
-                "Similar addresses (another +tag, dots or case): hints, not the same address",
-                lookup.near_misses,
-                with_email=True,
-            )
+            "\n[bold]Similar addresses[/] (another +tag or dots): hints only, not the same address:"
         )
-    out.print(_last_import_text(lookup, settings))
+        for found in lookup.near_misses:
+            out.print(_account_block(found, with_email=True))
+    out.print("\n" + _last_import_text(lookup, settings))
 
 
-def _accounts_table(title: str, accounts: list[Found], *, with_email: bool = False) -> Table:
-    table = Table(title=escape(title), title_justify="left")
-    headings = ["platform", "kind", "account ID", "active", "externally managed", "groups"]
-    for heading in [*(["email"] if with_email else []), *headings, "name"]:
-        table.add_column(heading)
-    for found in accounts:
-        cells = [
-            found.platform,
-            found.kind,
-            found.account_id,
-            _yes_no(found.active),
-            _yes_no(found.externally_managed),
-            ", ".join(found.groups) or "—",
-            found.display_name or "—",
-        ]
-        table.add_row(*[escape(cell) for cell in [*([found.email] if with_email else []), *cells]])
-    return table
+def _account_block(found: Found, *, with_email: bool = False) -> str:
+    lines = [
+        f"{found.platform} · {found.kind} · account ID {found.account_id}",
+        *([f"address: {found.email}"] if with_email else []),
+        f"active: {_yes_no(found.active)} · externally managed: "
+        f"{_yes_no(found.externally_managed)}",
+        f"groups: {', '.join(found.groups) or '—'}",
+        f"name: {found.display_name or '—'}",
+    ]
+    first, *rest = (escape(line) for line in lines)
+    return "\n".join([f"  • {first}", *(f"    {line}" for line in rest)])
 
 
 def _yes_no(value: bool) -> str:

@@ -15,7 +15,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, or_, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Table,
+    any_,
+    bindparam,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from deskbot import audit, clock
@@ -38,6 +51,9 @@ MAX_ACCOUNT_ID = 64
 MAX_NAME = 200
 
 ACCOUNTS = cast(Table, Account.__table__)
+# All columns, not only those the batch lookups need (see _needs_statistics): with
+# statistics for some columns and none for email_key, PostgreSQL misjudges the lookups.
+ANALYZE = text(f"ANALYZE {ACCOUNTS.name}")
 Progress = Callable[[int, int], None]
 
 
@@ -48,6 +64,9 @@ class ImportFailed(Exception):
 
 @dataclass
 class ImportSummary:
+    """What one import did; rejected lines are (line number, reason), the reason without
+    the row's personal data."""
+
     import_id: str
     added: int = 0
     updated: int = 0
@@ -128,27 +147,27 @@ def import_csv(
         raise ImportFailed(f"The file {path} cannot be read: {error.strerror}.") from None
     with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as lines:
         total = _size(raw)
-        reader = csv.reader(lines, delimiter=columns.delimiter)
+        reader = _reader(lines, columns.delimiter)
+        # The header is checked before the transaction starts: a wrong file writes nothing.
         layout = _layout(_header(reader), columns)
         summary.defaulted_columns = _defaulted(layout, columns)
-        rows = _parsed_rows(reader, layout, columns)
+
+        def batch_done() -> None:
+            if progress is not None:
+                progress(raw.tell(), total)
+
         with db.transaction() as session:
-            connection = session.connection()
-            seen, analysed_at = 0, 0
-            for batch in _batches(rows, batch_size):
-                seen += _upsert(connection, batch, target=target, now=started, summary=summary)
-                if _needs_statistics(connection, summary.added, analysed_at, batch_size):
-                    connection.execute(text(f"ANALYZE {ACCOUNTS.name}"))
-                    analysed_at = summary.added
-                if progress is not None:
-                    progress(raw.tell(), total)
+            seen = _load(
+                session.connection(),
+                _parsed_rows(reader, layout, columns),
+                batch_size=batch_size,
+                target=target,
+                now=started,
+                summary=summary,
+                batch_done=batch_done,
+            )
             if full:
-                if seen == 0:
-                    raise ImportFailed(
-                        "A full import of a file without any accounts would deactivate every "
-                        "account; nothing was changed."
-                    )
-                summary.deactivated = _deactivate_unseen(connection, target)
+                summary.deactivated = _deactivate_unseen(session.connection(), target, seen)
             summary.seconds = time.monotonic() - timer
             _record(
                 session, target=target, full=full, actor=actor, started=started, summary=summary
@@ -167,6 +186,27 @@ def import_csv(
         summary.seconds,
     )
     return summary
+
+
+def _load(
+    connection: Connection,
+    rows: Iterator[Parsed],
+    *,
+    batch_size: int,
+    target: Target,
+    now: datetime,
+    summary: ImportSummary,
+    batch_done: Callable[[], None],
+) -> int:
+    """Upsert the file batch by batch; returns how many accounts it named."""
+    seen, analysed_at = 0, 0
+    for batch in _batches(rows, batch_size):
+        seen += _upsert(connection, batch, target=target, now=now, summary=summary)
+        if _needs_statistics(connection, summary.added, analysed_at, batch_size):
+            connection.execute(ANALYZE)
+            analysed_at = summary.added
+        batch_done()
+    return seen
 
 
 def _platform(settings: Settings, name: str | None) -> str:
@@ -191,6 +231,16 @@ def _size(raw: IO[bytes]) -> int:
     size = raw.tell()
     raw.seek(0)
     return size
+
+
+def _reader(lines: IO[str], delimiter: str) -> CsvReader:
+    try:
+        return csv.reader(lines, delimiter=delimiter)
+    except TypeError:
+        raise ImportFailed(
+            f"The delimiter in the account_columns settings must be one character, "
+            f"not {delimiter!r}."
+        ) from None
 
 
 def _header(reader: CsvReader) -> list[str]:
@@ -249,7 +299,7 @@ def _defaulted(layout: Layout, columns: AccountColumns) -> tuple[str, ...]:
 
 
 def _parsed_rows(reader: CsvReader, layout: Layout, columns: AccountColumns) -> Iterator[Parsed]:
-    true_values = frozenset(value.strip().casefold() for value in columns.true_values)
+    parse = RowParser(layout, columns)
     end = reader.line_num  # the last line read so far: the header's
     while True:
         try:
@@ -258,12 +308,14 @@ def _parsed_rows(reader: CsvReader, layout: Layout, columns: AccountColumns) -> 
             return
         except (UnicodeDecodeError, csv.Error) as error:
             # The rest of the file cannot be read reliably: the whole import fails.
-            raise ImportFailed(f"Line {end + 1} cannot be read: {_why(error)}.") from None
+            raise ImportFailed(
+                f"The file cannot be read after line {end}: {_why(error)}."
+            ) from None
         # The line the row starts on, as an editor numbers it (a quoted value may span lines).
         line, end = end + 1, reader.line_num
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue  # blank lines are not rows
-        yield _parse(fields, line, layout, columns, true_values)
+        yield parse(fields, line)
 
 
 def _why(error: Exception) -> str:
@@ -272,60 +324,82 @@ def _why(error: Exception) -> str:
     return f"it is not valid CSV ({error})"
 
 
-def _parse(
-    fields: list[str],
-    line: int,
-    layout: Layout,
-    columns: AccountColumns,
-    true_values: frozenset[str],
-) -> Parsed:
-    def value(position: int | None) -> str:
-        if position is None or position >= len(fields):
-            return ""  # exporters may drop empty trailing fields
-        return fields[position].strip()
+class RowParser:
+    """Checks a data row and turns it into the table's values, or a reason to reject it."""
 
-    account_id = value(layout.account_id)
-    if not account_id:
-        return Parsed(line, None, None, "it has no account ID")
-    if len(account_id) > MAX_ACCOUNT_ID:
-        return Parsed(
-            line, None, None, f"the account ID is longer than {MAX_ACCOUNT_ID} characters"
+    def __init__(self, layout: Layout, columns: AccountColumns) -> None:
+        self.width = layout.width
+        # A column the file lacks reads from a blank slot past the row's end.
+        blank = layout.width
+
+        def at(position: int | None) -> int:
+            return blank if position is None else position
+
+        self.id_at, self.email_at = layout.account_id, layout.email
+        self.name_at, self.groups_at = at(layout.name), at(layout.groups)
+        self.external_at = at(layout.externally_managed)
+        self.active_at = None if layout.active is None else layout.active
+        self.true_values = frozenset(value.strip().casefold() for value in columns.true_values)
+        self.separator = columns.groups_separator
+        self.delimiter = columns.delimiter
+
+    def __call__(self, fields: list[str], line: int) -> Parsed:
+        count = len(fields)
+        if count > self.width:
+            # The values no longer line up with the columns: an unquoted delimiter, mostly.
+            return self._extra_values(fields, line)
+        # Exporters may drop empty trailing fields; the blank slot is the last one.
+        fields = fields[: self.width] + [""] * (self.width + 1 - min(count, self.width))
+        account_id = fields[self.id_at].strip()
+        if not account_id:
+            return Parsed(line, None, None, "it has no account ID")
+        if len(account_id) > MAX_ACCOUNT_ID:
+            reason = f"the account ID is longer than {MAX_ACCOUNT_ID} characters"
+            return Parsed(line, None, None, reason)
+        raw_email = fields[self.email_at].strip()
+        if not raw_email:
+            return Parsed(line, account_id, None, "it has no email address")
+        try:
+            email = normalise(raw_email)
+        except InvalidAddress as invalid:
+            reason = f"the email address is invalid: {invalid.reason}"
+            return Parsed(line, account_id, None, reason)
+        name = fields[self.name_at].strip()[:MAX_NAME] or None
+        external = fields[self.external_at].strip().casefold() in self.true_values
+        groups = _groups(fields[self.groups_at], self.separator)
+        values = {
+            "account_id": account_id,
+            "email": email,
+            "email_key": near_miss_key(email),
+            "display_name": name,
+            "active": self._active(fields),
+            "externally_managed": external,
+            "groups": groups,
+            "row_hash": row_hash(email, name, external, groups),
+        }
+        return Parsed(line, account_id, values, None)
+
+    def _active(self, fields: list[str]) -> bool:
+        # Without an active column, an export lists the accounts that exist: active ones.
+        if self.active_at is None:
+            return True
+        return fields[self.active_at].strip().casefold() in self.true_values
+
+    def _extra_values(self, fields: list[str], line: int) -> Parsed:
+        account_id = fields[self.id_at].strip()
+        reason = (
+            f"it has {len(fields)} values but the header has {self.width} columns "
+            f"(a value with the delimiter {self.delimiter!r} in it must be quoted)"
         )
-    if len(fields) > layout.width and any(extra.strip() for extra in fields[layout.width :]):
-        return Parsed(
-            line,
-            account_id,
-            None,
-            f"it has {len(fields)} values but the header has {layout.width} columns "
-            f"(a value with the delimiter {columns.delimiter!r} in it must be quoted)",
-        )
-    raw_email = value(layout.email)
-    if not raw_email:
-        return Parsed(line, account_id, None, "it has no email address")
-    try:
-        email = normalise(raw_email)
-    except InvalidAddress as invalid:
-        return Parsed(line, account_id, None, f"the email address is invalid: {invalid.reason}")
-    name = value(layout.name)[:MAX_NAME] or None
-    active = layout.active is None or value(layout.active).casefold() in true_values
-    external = value(layout.externally_managed).casefold() in true_values
-    groups = _groups(value(layout.groups), columns.groups_separator)
-    values = {
-        "account_id": account_id,
-        "email": email,
-        "email_key": near_miss_key(email),
-        "display_name": name,
-        "active": active,
-        "externally_managed": external,
-        "groups": groups,
-        "row_hash": row_hash(email, name, external, groups),
-    }
-    return Parsed(line, account_id, values, None)
+        usable = account_id if 0 < len(account_id) <= MAX_ACCOUNT_ID else None
+        return Parsed(line, usable, None, reason)
 
 
 def _groups(text: str, separator: str) -> list[str]:
+    if not text:
+        return []
     # Sorted and without doubles: the same groups in another order are not a change.
-    return sorted({group.strip() for group in text.split(separator) if group.strip()})
+    return sorted({group.strip() for group in text.split(separator)} - {""})
 
 
 def row_hash(email: str, name: str | None, external: bool, groups: list[str]) -> str:
@@ -403,7 +477,8 @@ def _needs_statistics(connection: Connection, added: int, analysed_at: int, batc
     # Without fresh statistics PostgreSQL takes (organisation, platform, kind) for a rare
     # prefix and filters a batch's account IDs over every row of it instead of looking each
     # up: quadratic while a first import fills the table. ANALYZE sees this transaction's own
-    # rows; running it whenever the added rows have doubled keeps its total cost small.
+    # rows; running it whenever the added rows have doubled keeps its total cost small. (Its
+    # lock, held until the import commits, keeps out only other ANALYZE and VACUUM runs.)
     return connection.dialect.name == "postgresql" and added >= max(2 * analysed_at, batch)
 
 
@@ -420,7 +495,7 @@ def _stored(connection: Connection, target: Target, account_ids: set[str]) -> di
         ACCOUNTS.c.organisation_id == target.organisation_id,
         ACCOUNTS.c.platform == target.platform,
         ACCOUNTS.c.kind == target.kind,
-        ACCOUNTS.c.account_id.in_(account_ids),
+        _among(connection, ACCOUNTS.c.account_id, list(account_ids)),
     )
     return {row[0]: Stored(*row[1:]) for row in connection.execute(query)}
 
@@ -454,9 +529,19 @@ def _write(
     if seen_ids:
         connection.execute(
             update(ACCOUNTS)
-            .where(ACCOUNTS.c.id.in_(seen_ids))
+            .where(_among(connection, ACCOUNTS.c.id, seen_ids))
             .values(last_import_id=target.import_id)
         )
+
+
+def _among(
+    connection: Connection, column: ColumnElement[Any], values: list[Any]
+) -> ColumnElement[bool]:
+    if connection.dialect.name == "postgresql":
+        # One array parameter instead of thousands of bound values, which SQLAlchemy and
+        # psycopg would take longer to render and parse than the server takes to run.
+        return column == any_(literal(values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def _copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -476,7 +561,13 @@ def _copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
             copy.write_row(values)
 
 
-def _deactivate_unseen(connection: Connection, target: Target) -> int:
+def _deactivate_unseen(connection: Connection, target: Target, seen: int) -> int:
+    if seen == 0:
+        # A truncated or wrong export must not empty the store.
+        raise ImportFailed(
+            "A full import of a file without any accounts would deactivate every account; "
+            "nothing was changed."
+        )
     statement = (
         update(ACCOUNTS)
         .where(

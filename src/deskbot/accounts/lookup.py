@@ -8,9 +8,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import Executable, insert, select
+from sqlalchemy import Table, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,57 +59,66 @@ class Lookup:
         return "both"
 
 
-_COLUMNS = (
-    Account.platform,
-    Account.kind,
-    Account.account_id,
-    Account.email,
-    Account.display_name,
-    Account.active,
-    Account.externally_managed,
-    Account.groups,
+_ACCOUNTS = cast(Table, Account.__table__)
+_IMPORTS = cast(Table, AccountImport.__table__)
+_NEWEST = (
+    select(func.max(_IMPORTS.c.finished_at).label("finished_at"))
+    .where(_IMPORTS.c.organisation_id == bindparam("organisation_id"))
+    .subquery("newest")
 )
-_ORDER = (Account.kind, Account.platform, Account.account_id)
+# Built once: a lookup should spend its time in the index, not in building statements.
+# Every account using the address has its near-miss key too (the key is computed from the
+# address), so one indexed query on the key finds the matches and the near-misses together;
+# joined to the one-row newest import, so one round trip also brings the import time (and
+# a row of NULLs when nothing uses the key).
+_FIND = (
+    select(
+        _NEWEST.c.finished_at,
+        _ACCOUNTS.c.platform,
+        _ACCOUNTS.c.kind,
+        _ACCOUNTS.c.account_id,
+        _ACCOUNTS.c.email,
+        _ACCOUNTS.c.display_name,
+        _ACCOUNTS.c.active,
+        _ACCOUNTS.c.externally_managed,
+        _ACCOUNTS.c.groups,
+    )
+    .select_from(
+        _NEWEST.outerjoin(
+            _ACCOUNTS,
+            and_(
+                _ACCOUNTS.c.organisation_id == bindparam("organisation_id"),
+                _ACCOUNTS.c.email_key == bindparam("email_key"),
+            ),
+        )
+    )
+    # Not by email: ORDER BY email would tempt SQLite to walk the email index instead.
+    .order_by(_ACCOUNTS.c.kind, _ACCOUNTS.c.platform, _ACCOUNTS.c.account_id)
+)
 
 
 def find(session: Session, *, organisation_id: str, raw_address: str) -> Lookup:
     """Look an address up across client and professional accounts, active and inactive;
     InvalidAddress when it is not an address."""
     address = normalise(raw_address)
-    matches = select(*_COLUMNS).where(
-        Account.organisation_id == organisation_id, Account.email == address
-    )
-    # Near-misses share the folded key but are another address: hints, never matches.
-    near = select(*_COLUMNS).where(
-        Account.organisation_id == organisation_id,
-        Account.email_key == near_miss_key(address),
-        Account.email != address,
-    )
+    rows = session.execute(
+        _FIND, {"organisation_id": organisation_id, "email_key": near_miss_key(address)}
+    ).all()
+    same_key = [Found(*row[1:]) for row in rows if row.account_id is not None]
     return Lookup(
         address=address,
-        matches=_found(session, matches.order_by(*_ORDER)),
-        # Sorted here, not in SQL: ORDER BY email would tempt SQLite to scan the email index.
-        near_misses=sorted(_found(session, near.order_by(*_ORDER)), key=lambda f: f.email),
-        last_import=last_import(session, organisation_id=organisation_id),
+        matches=[found for found in same_key if found.email == address],
+        # Another +tag or dots: hints, never matches.
+        near_misses=sorted(
+            (found for found in same_key if found.email != address), key=lambda f: f.email
+        ),
+        last_import=rows[0].finished_at,
     )
-
-
-def _found(session: Session, query: Executable) -> list[Found]:
-    return [Found(*row) for row in session.execute(query)]
 
 
 def last_import(session: Session, *, organisation_id: str) -> datetime | None:
     """When the organisation's account store was last imported; None if it never was."""
-    newest = (
-        select(AccountImport.finished_at)
-        .where(
-            AccountImport.organisation_id == organisation_id,
-            AccountImport.finished_at.is_not(None),
-        )
-        .order_by(AccountImport.finished_at.desc())
-        .limit(1)
-    )
-    return session.execute(newest).scalar()
+    return session.execute(select(_NEWEST), {"organisation_id": organisation_id}).scalar()
 
 
 def hash_key(session: Session, settings: Settings) -> bytes:
