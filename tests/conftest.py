@@ -157,3 +157,17 @@ def deskbot(db: Database, standin: SlackStandin) -> Iterator[RunningApp]:
 def _real_clock() -> Iterator[None]:
     yield
     clock.set_clock(None)
+
+
+@pytest.fixture
+def cli_settings(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The command line's settings (from the environment) pointing at the test database."""
+    from deskbot.settings import get_settings
+
+    monkeypatch.delenv("DESKBOT_CONFIG", raising=False)
+    monkeypatch.setenv("DESKBOT_DATABASE_URL", db.url)
+    monkeypatch.setenv("DESKBOT_ORGANISATION_ID", "care")
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps tables at 80 columns otherwise
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()

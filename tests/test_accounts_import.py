@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from deskbot.accounts.cli import accounts_app
 from deskbot.accounts.importer import ImportFailed, ImportSummary, import_csv
 from deskbot.db import Database
 from deskbot.models import Account, AccountImport, AuditEvent
-from deskbot.settings import AccountColumns, Platform, Settings, get_settings
+from deskbot.settings import AccountColumns, Platform, Settings
 
 HEADER = "id,email,name,active,externally_managed,groups"
 
@@ -380,18 +379,6 @@ def test_the_import_is_audited_without_personal_data(db: Database, tmp_path: Pat
             "deactivated": 0,
             "rejected": 0,
         }
-
-
-@pytest.fixture
-def cli_settings(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The command line's settings (from the environment) pointing at the test database."""
-    monkeypatch.delenv("DESKBOT_CONFIG", raising=False)
-    monkeypatch.setenv("DESKBOT_DATABASE_URL", db.url)
-    monkeypatch.setenv("DESKBOT_ORGANISATION_ID", "care")
-    monkeypatch.setenv("COLUMNS", "200")  # rich wraps tables at 80 columns otherwise
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
 
 
 def test_import_command_shows_a_summary_and_the_rejected_lines(

@@ -4,7 +4,6 @@ and auditing lookups with a keyed hash instead of the address."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from deskbot.accounts.lookup import (
 from deskbot.accounts.normalise import InvalidAddress, near_miss_key, normalise
 from deskbot.db import Database
 from deskbot.models import AuditEvent, InstanceKey
-from deskbot.settings import Settings, get_settings
+from deskbot.settings import Settings
 
 HEADER = "id,email,name,active,externally_managed,groups"
 IMPORTED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
@@ -255,17 +254,6 @@ def assert_no_address(event: AuditEvent) -> None:
         [event.actor, event.action, event.subject_type, event.subject_id, event.detail]
     ).casefold()
     assert "jan.jansen" not in text and "jansen" not in text and "zorg.example" not in text
-
-
-@pytest.fixture
-def cli_settings(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.delenv("DESKBOT_CONFIG", raising=False)
-    monkeypatch.setenv("DESKBOT_DATABASE_URL", db.url)
-    monkeypatch.setenv("DESKBOT_ORGANISATION_ID", "care")
-    monkeypatch.setenv("COLUMNS", "200")  # rich wraps tables at 80 columns otherwise
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
 
 
 def test_find_command_shows_everything_and_audits(filled: Database, cli_settings: Settings) -> None:

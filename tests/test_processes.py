@@ -60,17 +60,23 @@ def deskbot_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_console_files_a_report_without_slack(tmp_path: Path) -> None:
+def run_console(tmp_path: Path, script: str) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """`deskbot console` in its own process, typed to from a script; its database URL too."""
     url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
     done = subprocess.run(
         [sys.executable, "-m", "deskbot", "console"],
-        input=CONSOLE_SCRIPT,
+        input=script,
         capture_output=True,
         text=True,
         timeout=60,
         env=deskbot_env(url),
         cwd=tmp_path,
     )
+    return url, done
+
+
+def test_console_files_a_report_without_slack(tmp_path: Path) -> None:
+    url, done = run_console(tmp_path, CONSOLE_SCRIPT)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "looks like an email address" in out
@@ -209,17 +215,8 @@ def test_a_crash_mid_conversation_loses_nothing(
 
 
 def test_console_email_check_on_demo_accounts(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
     script = "2\ny\nJ.Bakker@Demo-GGZ.example\n2\nkees.jansen@example.org\nq\n"
-    done = subprocess.run(
-        [sys.executable, "-m", "deskbot", "console"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=deskbot_env(url),
-        cwd=tmp_path,
-    )
+    _, done = run_console(tmp_path, script)
     assert done.returncode == 0, done.stderr
     out = " ".join(done.stdout.split())
     assert "used by a professional account" in out and "inactive, ID p-1002, Jeroen Bakker" in out
