@@ -7,6 +7,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,12 @@ class RunningApp:
         self.server.close()
 
 
+def run_until_closed(server: Any) -> None:
+    """waitress's loop, which ends with EBADF when the test closes the server's sockets."""
+    with suppress(OSError, ValueError):
+        server.run()
+
+
 def serve_app(settings: Settings, standin: SlackStandin) -> RunningApp:
     from deskbot.runtime import http_app
     from deskbot.slack.http import make_server
@@ -139,7 +146,7 @@ def serve_app(settings: Settings, standin: SlackStandin) -> RunningApp:
     database = Database(settings.database_url)
     wsgi, services = http_app(settings, database)
     server = make_server(wsgi, host="127.0.0.1", port=0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
+    threading.Thread(target=run_until_closed, args=(server,), daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}/slack/events"
     return RunningApp(url, database, services, SlackDriver(url, SIGNING_SECRET, standin), server)
 
