@@ -10,6 +10,7 @@ from rich.console import Console
 
 from deskbot.accounts.cli import accounts_app
 from deskbot.settings import Settings, get_settings
+from deskbot.sla.cli import sla_app
 
 app = typer.Typer(
     help="deskbot: the platform's support procedures as guided conversations.", no_args_is_help=True
@@ -18,6 +19,7 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 manifest_app = typer.Typer(help="The Slack app manifest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(sla_app, name="sla")
 app.add_typer(manifest_app, name="manifest")
 
 err = Console(stderr=True)
