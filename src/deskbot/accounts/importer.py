@@ -547,13 +547,17 @@ def _among(
 def _copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert rows with COPY: on PostgreSQL a few times faster than an executemany INSERT,
     which the import would otherwise spend most of its time in."""
+    import psycopg
     from psycopg.types.json import Jsonb
 
     quote = connection.dialect.identifier_preparer.quote
     names = list(rows[0])
     json_at = names.index("groups")
     statement = f"COPY {quote(ACCOUNTS.name)} ({', '.join(map(quote, names))}) FROM STDIN"
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError("COPY needs a psycopg connection")
+    cursor = driver.cursor()
     with cursor.copy(statement) as copy:
         for row in rows:
             values = list(row.values())
