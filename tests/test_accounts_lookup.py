@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -91,8 +92,8 @@ def test_near_miss_key_folds_tags_and_dots_of_the_local_part_only() -> None:
     assert near_miss_key("jan+a+b@zorg.example") == "jan@zorg.example"
 
 
-def settings_for(db: Database, **overrides: object) -> Settings:
-    return Settings(database_url=db.url, organisation_id="care", **overrides)  # type: ignore[arg-type]
+def settings_for(db: Database, **overrides: Any) -> Settings:
+    return Settings(database_url=db.url, organisation_id="care", **overrides)
 
 
 def store(db: Database, tmp_path: Path, kind: str, platform: str, *rows: str) -> None:
