@@ -153,7 +153,7 @@ def submission(user: str, draft_id: str) -> tuple[bytes, str]:
             "view": {
                 "id": "V1",
                 "type": "modal",
-                "callback_id": View.BUG_SUMMARY,
+                "callback_id": View.FLOW_SUMMARY,
                 "hash": "h",
                 "private_metadata": json.dumps({"d": draft_id, "p": None}),
                 "state": {"values": {}},
@@ -172,7 +172,7 @@ def bare_app(api_url: str) -> App:
     )
     app.command("/desk")(lambda ack: ack())
     app.action(f"{Action.DM_CHOOSE}-1")(lambda ack: ack())
-    app.view(View.BUG_SUMMARY)(lambda ack: ack())
+    app.view(View.FLOW_SUMMARY)(lambda ack: ack())
     return app
 
 

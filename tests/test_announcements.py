@@ -27,8 +27,8 @@ def test_a_failed_card_is_retried_without_a_second_receipt(
     runner.update_state(draft.id, AM, {"answers": dict(COMPLETE_BUG_REPORT), "current": None})
     filed = runner.file(draft.id, AM)
 
-    filing.announce(services, filed.report)
-    filing.announce(services, filed.report)  # a second delivery while the first holds the claim
+    filing.announce(services, filed.item)
+    filing.announce(services, filed.item)  # a second delivery while the first holds the claim
     receipts = [c for c in standin.successful("chat.postMessage") if c.params["channel"] == AM]
     assert len(receipts) == 1
     assert [c.error for c in standin.calls_to("chat.postMessage") if not c.ok] == [

@@ -80,7 +80,7 @@ def test_full_report_through_the_modal(deskbot: RunningApp, standin: SlackStandi
 
     # The summary warns about the email address and gives tips for unchecked causes.
     summary = standin.open_modal(AM)
-    assert summary is not None and summary["callback_id"] == "bug-report-summary"
+    assert summary is not None and summary["callback_id"] == "flow-summary"
     read = blocks_text(summary["blocks"])
     assert "an email address" in read and "Tip: try the same steps in another browser" in read
     _, errors = driver.submit_view(AM, summary, {})
@@ -177,7 +177,7 @@ def test_roles_are_checked_on_the_server(deskbot: RunningApp, standin: SlackStan
 
     # Agents may report too.
     driver.command(AGENT, "/desk", "bug")
-    assert open_modal(standin, AGENT)["callback_id"] == "bug-report-page"
+    assert open_modal(standin, AGENT)["callback_id"] == "flow-page"
 
 
 def test_screenshots_need_the_privacy_tick(deskbot: RunningApp, standin: SlackStandin) -> None:

@@ -11,14 +11,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from deskbot import privacy
+from deskbot import deletions, privacy
 from deskbot.accounts.check import check_address
 from deskbot.accounts.importer import import_csv
 from deskbot.accounts.lookup import last_import
 from deskbot.accounts.normalise import InvalidAddress
-from deskbot.flows import presenting
+from deskbot.flows import bug_report, deletion_request, presenting
+from deskbot.flows.deletion_request import ERASED
 from deskbot.flows.engine import Conversation, Kind, Outcome, Step
 from deskbot.flows.runner import FlowRunner, Incomplete, NotYours
+from deskbot.models import DeletionRequest
 from deskbot.templating import render_text
 
 CONSOLE_USER = "console"
@@ -39,13 +41,16 @@ class ConsoleSession:
         while True:
             self.out.print(
                 "\n[bold]What would you like to do?[/]\n  1. Report a bug\n"
-                '  2. Check an email address ("already in use")\n  q. Quit'
+                '  2. Check an email address ("already in use")\n'
+                "  3. Request the deletion of a client account\n  q. Quit"
             )
             choice = self.read("> ").lower()
             if choice in ("1", "bug"):
-                self.bug_report()
+                self.run_flow(bug_report.NAME)
             elif choice in ("2", "email"):
                 self.email_check()
+            elif choice in ("3", "delete"):
+                self.run_flow(deletion_request.NAME)
             elif choice in ("q", "quit", "exit", ""):
                 return
 
@@ -55,14 +60,13 @@ class ConsoleSession:
         except EOFError:
             return "quit"
 
-    def bug_report(self) -> None:
-        draft, resumed = self.runner.open(
-            flow="bug_report", user_id=CONSOLE_USER, surface="console"
-        )
+    def run_flow(self, name: str) -> None:
+        draft, resumed = self.runner.open(flow=name, user_id=CONSOLE_USER, surface="console")
         flow = self.runner.flow(draft.flow)
         if resumed:
             self.out.print(
-                "[yellow]Continuing your unfinished report.[/] Type [bold]cancel[/] to discard it."
+                f"[yellow]Continuing your unfinished {flow.wording.item}.[/] "
+                "Type [bold]cancel[/] to discard it."
             )
         self.out.print(
             "Type [bold]back[/], [bold]skip[/] (optional questions), [bold]cancel[/] "
@@ -80,7 +84,7 @@ class ConsoleSession:
                 return
             if word == "cancel":
                 self.runner.cancel(draft.id, CONSOLE_USER)
-                self.out.print("Report cancelled and its draft discarded.")
+                self.out.print("Cancelled; the draft is discarded.")
                 return
             moved = self.runner.move(draft.id, CONSOLE_USER, self.mover(step, line, word))
             state = moved.draft.state
@@ -214,8 +218,8 @@ class ConsoleSession:
             self.out.print(f"[bold]{line.label}:[/] {escape(line.value)}", highlight=False)
         for notice in presenting.notices(flow, flow.summary_notices(answers)):
             self.out.print(f"[yellow]{notice.text}[/]", highlight=False)
-        if self.read("File this report? [y/N] ").lower() not in ("y", "yes", "j", "ja"):
-            self.out.print("Not filed. Your draft is kept; choose 'Report a bug' to continue.")
+        if self.read(f"{flow.wording.submit}? [y/N] ").lower() not in ("y", "yes", "j", "ja"):
+            self.out.print("Not filed. Your draft is kept; choose it again to continue.")
             return
         try:
             filed = self.runner.file(draft_id, CONSOLE_USER)
@@ -225,8 +229,11 @@ class ConsoleSession:
         except NotYours:
             self.out.print("[red]This draft is closed already.[/]")
             return
-        report = filed.report
+        report = filed.item
         self.out.print(f"\n[green bold]Filed as {report.reference}.[/]")
+        if isinstance(report, DeletionRequest):
+            self.confirm_deletion(report)
+            return
         self.out.print("[dim]The copy for the service desk, without personal data:[/]")
         text = render_text(
             "text/bug_report.txt.j2",
@@ -236,3 +243,27 @@ class ConsoleSession:
             lines=presenting.lines(flow, report.answers, transform=privacy.redact),
         )
         self.out.print(text, markup=False, highlight=False)
+
+    def confirm_deletion(self, request: DeletionRequest) -> None:
+        """The explicit confirmation: what is erased, and the client ID typed once more."""
+        settings = self.runner.settings
+        self.out.print("[bold red]This cannot be undone.[/] Once confirmed, the vendor erases:")
+        for item in ERASED:
+            self.out.print(f"  • {item}")
+        typed = self.read(f"Type the client ID ({request.client_id}) to confirm, or Enter: ")
+        if typed.casefold() != request.client_id.casefold():
+            self.out.print(f"Not confirmed. {request.reference} waits for its confirmation.")
+            return
+        with self.runner.db.transaction() as session:
+            current = deletions.get(session, settings.organisation_id, request.id, for_update=True)
+            assert current is not None
+            try:
+                deletions.confirm(session, current, self.runner.actor(CONSOLE_USER), settings)
+            except deletions.Refused as refused:
+                self.out.print(f"[red]{refused}[/]")
+                return
+            due = current.due_date
+        self.out.print(
+            f"[green]Confirmed.[/] The service desk deletes the account by the end of "
+            f"{due:%a %d %b %Y}; the legal limit is {request.statutory_date:%a %d %b %Y}."
+        )

@@ -22,6 +22,8 @@ SCOPE_FOR_METHOD: dict[str, str | None] = {
     "users.info": "users:read",
     "usergroups.users.list": "usergroups:read",
     "files.info": "files:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
     "views.open": None,
     "views.push": None,
     "views.update": None,

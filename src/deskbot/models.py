@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -40,6 +40,7 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 class Base(DeclarativeBase):
     type_annotation_map = {
         datetime: UTCDateTime,
+        date: Date,
         dict[str, Any]: JSONType,
         list[str]: JSONType,
     }
@@ -181,3 +182,79 @@ class InstanceKey(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class DeletionRequest(Base):
+    """A GDPR deletion request, DEL-<n>: the anonymised client ID only, never a name or email."""
+
+    __tablename__ = "deletion_requests"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "number"),
+        Index("ix_deletion_requests_open", "organisation_id", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int]
+    draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    requester_id: Mapped[str] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(64))  # the configured platform's name
+    client_id: Mapped[str] = mapped_column(String(64))  # anonymised
+    asked_on: Mapped[date]  # when the client asked: the statutory month runs from here
+    statutory_date: Mapped[date]
+    note: Mapped[str | None] = mapped_column(Text)  # checked: no personal data
+    status: Mapped[str] = mapped_column(String(24))
+    submitted_by: Mapped[str | None] = mapped_column(String(32))  # the AM, for a therapist's
+    confirmed_by: Mapped[str | None] = mapped_column(String(32))
+    confirmed_at: Mapped[datetime | None]
+    # Fixed at confirmation with the calendar that computed them, and never recomputed;
+    # a pause moves due_date out by the paused working days.
+    calendar: Mapped[str | None] = mapped_column(String(200))
+    first_due_date: Mapped[date | None]
+    due_date: Mapped[date | None]
+    due_at: Mapped[datetime | None]
+    assignee_id: Mapped[str | None] = mapped_column(String(32))
+    paused_at: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    paused_days: Mapped[int] = mapped_column(default=0)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Where deskbot showed it, so every change updates those messages in place.
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    messages: Mapped[list[str]] = mapped_column(default=list)  # "channel:ts" of other copies
+    announce_claimed_at: Mapped[datetime | None]
+    announced_at: Mapped[datetime | None] = mapped_column(index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def reference(self) -> str:
+        return f"DEL-{self.number}"
+
+
+class Reminder(Base):
+    """A scheduled message, claimed by exactly one process when due, then marked sent."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("subject_type", "subject_id", "kind", "due_at"),
+        Index("ix_reminders_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    claimed_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(default=0)
+    delivered: Mapped[list[str]] = mapped_column(default=list)  # recipients reached so far
+    sent_at: Mapped[datetime | None]

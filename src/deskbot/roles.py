@@ -21,6 +21,8 @@ class Role(StrEnum):
 # Who may start which flow; checked on the server for every action.
 MAY_REPORT_BUGS = frozenset({Role.APPLICATION_MANAGER, Role.AGENT})
 MAY_CHECK_EMAIL = frozenset({Role.APPLICATION_MANAGER, Role.AGENT, Role.DATA_OFFICER})
+MAY_REQUEST_DELETION = frozenset({Role.APPLICATION_MANAGER, Role.THERAPIST})
+SEES_DELETIONS = frozenset({Role.APPLICATION_MANAGER, Role.AGENT, Role.LEAD})
 SEES_CLIENT_DATA = frozenset({Role.DATA_OFFICER})
 
 

@@ -32,10 +32,15 @@ def http_app(settings: Settings, db: Database) -> tuple[DeskbotWsgi, Services]:
 
 
 def start_ticker(services: Services) -> BackgroundScheduler:
-    from deskbot.slack import filing
+    from deskbot.slack import deletion_desk, filing
 
     return scheduler.start(
-        services.db, jobs={"announce-pending": lambda: filing.announce_pending(services)}
+        services.db,
+        jobs={
+            "announce-pending": lambda: filing.announce_pending(services),
+            "send-reminders": lambda: deletion_desk.send_due(services),
+        },
+        interval_seconds=services.settings.tick_seconds,
     )
 
 

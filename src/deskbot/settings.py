@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
+from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +15,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from deskbot.sla.calendar import WorkCalendar
 
 DEFAULT_DATABASE_URL = "sqlite:///deskbot.sqlite3"
 SLACK_API_URL = "https://slack.com/api/"
@@ -29,6 +33,20 @@ class Platform(BaseModel):
     # The platform's "professional details" setting: may an externally managed professional
     # account be changed by hand on the platform?
     professional_details: ProfessionalDetails = "protect_external"
+    # The form of this platform's anonymised client IDs, as a regular expression matched
+    # against the whole ID, with an example to show when one does not fit.
+    client_id_pattern: str | None = None
+    client_id_example: str | None = None
+
+    @field_validator("client_id_pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as problem:
+                raise ValueError(f"client_id_pattern is not valid: {problem}") from None
+        return value
 
 
 class AccountColumns(BaseModel):
@@ -57,6 +75,18 @@ class Roles(BaseModel):
     leads: list[str] = Field(default_factory=list)
 
 
+class Sla(BaseModel):
+    """Deletion requests: the working-day clock, the four-eyes rule and the reminders."""
+
+    working_days: int = Field(default=5, ge=1)
+    four_eyes: bool = False  # the confirmer must be someone other than the requester
+    workday_start: time = time(9, 0)  # reminders go out at this local time on working days
+    closed_dates: list[date] = Field(default_factory=list)  # extra days off (bridge days)
+    open_dates: list[date] = Field(default_factory=list)  # worked despite weekend or holiday
+    confirmation_reminder_days: int = Field(default=2, ge=1)
+    statutory_warning_days: int = Field(default=7, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything deskbot can be told; see the README for each setting and its default."""
 
@@ -78,6 +108,8 @@ class Settings(BaseSettings):
     country: Literal["NL", "DE"] = "NL"
     region: str | None = None
     triage_channel: str | None = None
+    sla: Sla = Field(default_factory=Sla)
+    tick_seconds: int = Field(default=60, ge=1)
 
     database_url: str = DEFAULT_DATABASE_URL
     auto_migrate: bool = True
@@ -116,6 +148,16 @@ class Settings(BaseSettings):
 
     def platform_named(self, name: str) -> Platform | None:
         return next((p for p in self.platforms if p.name == name), None)
+
+    def work_calendar(self) -> WorkCalendar:
+        return WorkCalendar(
+            timezone=self.timezone,
+            country=self.country,
+            region=self.region,
+            extra_closed=frozenset(self.sla.closed_dates),
+            extra_open=frozenset(self.sla.open_dates),
+            workday_start=self.sla.workday_start,
+        )
 
 
 class TomlFileSource(PydanticBaseSettingsSource):

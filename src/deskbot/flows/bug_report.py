@@ -7,7 +7,7 @@ from typing import Any
 
 from deskbot import privacy
 from deskbot.flows import validate
-from deskbot.flows.engine import Flow, Kind, Notice, Option, Step, When, when
+from deskbot.flows.engine import Flow, Kind, Notice, Option, Step, When, Wording, when
 from deskbot.settings import Platform
 
 NAME = "bug_report"
@@ -250,6 +250,14 @@ def build(platforms: Sequence[Platform]) -> Flow:
         steps=steps,
         page_titles=("Where and who", "What happened", "Device and checks"),
         notices=notices,
+        wording=Wording(
+            item="report",
+            summary_intro="*Please check everything once more.* When you file it, the service "
+            "desk gets a copy without personal data.",
+            submit="File report",
+            ready="Your bug report is ready to file.",
+            start_again="Start a new report with `/desk bug`.",
+        ),
     )
 
 

@@ -21,6 +21,7 @@ class Kind(StrEnum):
     LONG_TEXT = "long_text"  # several lines
     FILES = "files"  # Slack files (screenshots)
     TICK = "tick"  # one box that must be ticked
+    DATE = "date"  # a calendar date (a date picker; typed in a conversation)
 
 
 class Invalid(ValueError):
@@ -156,12 +157,24 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """The words a transport needs around a flow's questions."""
+
+    item: str = "report"  # "your unfinished report"
+    summary_intro: str = "*Please check everything once more.*"
+    submit: str = "File report"  # at most 24 characters: a modal button
+    ready: str = "Your report is ready to file."
+    start_again: str = "Start a new one with `/desk`."
+
+
+@dataclass(frozen=True)
 class Flow:
     name: str
     title: str  # at most 24 characters: it is a modal title
     steps: tuple[Step, ...]
     page_titles: tuple[str, ...]
     notices: Callable[[Mapping[str, Any]], list[Notice]] = field(default=lambda answers: [])
+    wording: Wording = field(default_factory=Wording)
 
     def step(self, key: str) -> Step:
         for step in self.steps:

@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from deskbot import bugs, clock, drafts
+from deskbot import bugs, clock, deletions, drafts
 from deskbot.db import Database
-from deskbot.flows import get_flow
+from deskbot.flows import bug_report, deletion_request, get_flow
 from deskbot.flows.engine import Conversation, Flow, Invalid, Kind, Outcome, clean_page
-from deskbot.models import BugReport, Draft, SlackDelivery
+from deskbot.models import BugReport, DeletionRequest, Draft, SlackDelivery
+from deskbot.roles import MAY_REPORT_BUGS, MAY_REQUEST_DELETION, Role
 from deskbot.settings import Settings
 
 SUMMARY = "summary"  # where a conversation stands once every question is answered
@@ -57,10 +58,23 @@ class Moved:
     stale: bool = False  # the move was for a question that is no longer the current one
 
 
+Item = BugReport | DeletionRequest
+
+# Who may start and move a draft of each flow; asked again before every move.
+MAY_START = {bug_report.NAME: MAY_REPORT_BUGS, deletion_request.NAME: MAY_REQUEST_DELETION}
+
+
 @dataclass(frozen=True)
 class Filed:
-    report: BugReport
+    item: Item  # BUG-<n> or DEL-<n>
     already: bool  # filed earlier (a double click or a retried delivery)
+
+
+def filed_from(session: Session, draft: Draft) -> Item | None:
+    """What a draft was filed as, if it was."""
+    if draft.flow == deletion_request.NAME:
+        return deletions.for_draft(session, draft.id)
+    return bugs.report_for_draft(session, draft.id)
 
 
 def snapshot(draft: Draft) -> Snapshot:
@@ -95,13 +109,24 @@ def keep_files(
 
 class FlowRunner:
     def __init__(
-        self, settings: Settings, db: Database, *, may_act: Callable[[str], bool] | None = None
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        roles_of: Callable[[str], frozenset[Role]] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
-        # Asked before every move: a role taken away stops an unfinished draft too.
-        self.may_act = may_act or (lambda _user_id: True)
+        # Without a role directory (the local console) the one user holds every role.
+        self.roles_of = roles_of or (lambda _user_id: frozenset(Role))
         self._flows: dict[str, Flow] = {}
+
+    def may_start(self, user_id: str, flow: str) -> bool:
+        """Asked before every move: a role taken away stops an unfinished draft too."""
+        return bool(self.roles_of(user_id) & MAY_START[flow])
+
+    def actor(self, user_id: str) -> deletions.Actor:
+        return deletions.Actor(user_id, self.roles_of(user_id))
 
     @property
     def ttl(self) -> timedelta:
@@ -160,7 +185,7 @@ class FlowRunner:
             or draft.organisation_id != self.settings.organisation_id
         ):
             raise NotYours(draft_id)
-        if not self.may_act(user_id):
+        if not self.may_start(user_id, draft.flow):
             raise NotAllowed(user_id)
         if draft.status == drafts.ACTIVE and draft.expires_at <= clock.now():
             drafts.close(draft, "expired")  # the ticker would have; this click was first
@@ -292,23 +317,36 @@ class FlowRunner:
             return snapshot(draft)
 
     def file(self, draft_id: str, user_id: str) -> Filed:
-        """File the draft as BUG-<n>, once: a second call returns the first report."""
+        """File the draft (BUG-<n>, DEL-<n>) once: a second call returns the first item."""
         try:
             with self.db.transaction() as session:
                 draft = self._owned(session, draft_id, user_id)
+                if draft.status != drafts.ACTIVE:
+                    earlier = filed_from(session, draft)
+                    if earlier is None:
+                        raise NotYours(draft_id)
+                    return Filed(earlier, True)
+                flow = self.flow(draft.flow)
                 try:
-                    report = bugs.file_report(session, draft=draft, flow=self.flow(draft.flow))
-                    return Filed(report, False)
+                    item: Item
+                    if draft.flow == deletion_request.NAME:
+                        item = deletions.file_request(
+                            session,
+                            draft=draft,
+                            flow=flow,
+                            settings=self.settings,
+                            filer=self.actor(user_id),
+                        )
+                    else:
+                        item = bugs.file_report(session, draft=draft, flow=flow)
                 except Invalid:
                     raise Incomplete(snapshot(draft)) from None
-                except bugs.AlreadyFiled as filed:
-                    if filed.report is None:
-                        raise NotYours(draft_id) from None
-                    return Filed(filed.report, True)
+                return Filed(item, False)
         except (IntegrityError, StaleDataError):
             # A concurrent delivery filed it a moment ago.
             with self.db.transaction() as session:
-                earlier = bugs.report_for_draft(session, draft_id)
+                closed = drafts.get(session, draft_id)
+                earlier = filed_from(session, closed) if closed else None
                 if earlier is None:
                     raise
                 return Filed(earlier, True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -49,3 +52,33 @@ def due(
             skipped.append(f"{day:%a %d %b}: {name}")
     if skipped:
         out.print("Not counted: " + "; ".join(skipped) + ".")
+
+
+@sla_app.command("report")
+def report(
+    month: str = typer.Option(..., help="The month whose deadlines to report, YYYY-MM."),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the CSV here, not to stdout.")
+    ] = None,
+) -> None:
+    """CSV of the deletion requests due in a month: confirmed, due, completed, met or breached."""
+    from deskbot.runtime import open_database
+    from deskbot.sla.report import monthly_csv, parse_month
+
+    settings = get_settings()
+    try:
+        first = parse_month(month)
+    except ValueError as problem:
+        out.print(f"[red]{problem}[/]")
+        raise typer.Exit(2) from None
+    db = open_database(settings)
+    try:
+        text, counts = monthly_csv(db, settings, first)
+    finally:
+        db.dispose()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none"
+    Console(stderr=True, highlight=False).print(f"{first:%B %Y}: {summary}.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deskbot.roles import MAY_REPORT_BUGS
+from deskbot.flows import bug_report, deletion_request
 from deskbot.slack.app import Services
 from deskbot.templating import render_text
 
@@ -11,9 +11,15 @@ def not_allowed(user_id: str, what: str) -> str:
     return render_text("text/not_allowed.txt.j2", user_id=user_id, what=what)
 
 
-def may_report(services: Services, user_id: str) -> bool:
-    """Only application managers and agents report bugs; others are told why in a DM."""
-    if services.roles.has_any(user_id, MAY_REPORT_BUGS):
+WHAT = {
+    bug_report.NAME: "report bugs",
+    deletion_request.NAME: "request the deletion of a client account",
+}
+
+
+def may_start(services: Services, user_id: str, flow: str) -> bool:
+    """Whether the user's roles allow this flow; if not, they are told why in a DM."""
+    if services.runner.may_start(user_id, flow):
         return True
-    services.client.chat_postMessage(channel=user_id, text=not_allowed(user_id, "report bugs"))
+    services.client.chat_postMessage(channel=user_id, text=not_allowed(user_id, WHAT[flow]))
     return False

@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from deskbot.db import Database
 from deskbot.flows.runner import FlowRunner
-from deskbot.roles import MAY_REPORT_BUGS, RoleDirectory
+from deskbot.roles import RoleDirectory
 from deskbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def build_services(settings: Settings, db: Database) -> Services:
     return Services(
         settings=settings,
         db=db,
-        runner=FlowRunner(settings, db, may_act=lambda user: roles.has_any(user, MAY_REPORT_BUGS)),
+        runner=FlowRunner(settings, db, roles_of=roles.roles_of),
         roles=roles,
         client=client,
     )
@@ -103,7 +103,7 @@ def later(listener: Callable[..., Any]) -> Register:
 
 def build_app(services: Services, *, verify_requests: bool = True) -> App:
     """The Bolt app; verify_requests is off only for Socket Mode, where Slack signs nothing."""
-    from deskbot.slack import commands, email_check, events, flow_dm, flow_modal
+    from deskbot.slack import commands, deletion_desk, email_check, events, flow_dm, flow_modal
 
     settings = services.settings
     app = App(
@@ -131,6 +131,7 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
     flow_dm.register(app, services)
     events.register(app, services)
     email_check.register(app, services)
+    deletion_desk.register(app, services)
 
     @app.error
     def on_error(error: Exception, body: dict[str, object]) -> None:

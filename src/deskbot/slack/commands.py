@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from deskbot.roles import MAY_REPORT_BUGS
-from deskbot.slack import email_check, flow_dm, flow_modal
-from deskbot.slack.access import may_report, not_allowed
+from deskbot.flows import bug_report, deletion_request
+from deskbot.slack import deletion_desk, email_check, flow_dm, flow_modal
+from deskbot.slack.access import WHAT, may_start, not_allowed
 from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.ids import COMMAND, Shortcut
 from deskbot.templating import render_text
@@ -16,13 +16,25 @@ from deskbot.templating import render_text
 MESSAGE_TEXT_LIMIT = 3000
 
 
+TOPICS = {
+    "bug": "bug",
+    "report": "bug",
+    "delete": "delete",
+    "deletion": "delete",
+    "deletions": "deletions",
+    "email": "email",
+    "mail": "email",
+    "e-mail": "email",
+}
+FLOWS = {"bug": bug_report.NAME, "delete": deletion_request.NAME}
+
+
 def register(app: App, services: Services) -> None:
-    def wants(body: dict[str, Any]) -> tuple[str, bool]:
-        words = (body.get("text") or "").strip().lower().split()
-        topic = words[0] if words else "help"
-        if topic in ("email", "mail", "e-mail"):
-            return "email", False
-        return ("bug" if topic in ("bug", "report") else "help"), words[1:2] in (["chat"], ["dm"])
+    def wants(body: dict[str, Any]) -> tuple[str, list[str]]:
+        """The topic of a /desk command, and the words after it (original case)."""
+        words = (body.get("text") or "").strip().split()
+        topic = TOPICS.get(words[0].lower(), "help") if words else "help"
+        return topic, words[1:]
 
     def desk_ack(ack: Ack, body: dict[str, Any]) -> None:
         topic, _ = wants(body)
@@ -32,38 +44,54 @@ def register(app: App, services: Services) -> None:
             ack()  # the role check may ask Slack for group members: not before the ack
 
     def desk(body: dict[str, Any], respond: Respond) -> None:
-        topic, chat = wants(body)
+        topic, rest = wants(body)
         user_id = body["user_id"]
         if topic == "email":
-            address = (body.get("text") or "").strip().partition(" ")[2].strip()
-            email_check.command(services, body, respond, address)
-            return
-        if topic != "bug":
-            return
-        if not services.roles.has_any(user_id, MAY_REPORT_BUGS):
-            respond(text=not_allowed(user_id, "report bugs"))
-        elif chat:
-            flow_dm.start(services, user_id)
-            respond(text="I have sent you the first question in a direct message.")
-        else:
-            flow_modal.open_flow(services, user_id=user_id, trigger_id=body["trigger_id"])
+            email_check.command(services, body, respond, " ".join(rest))
+        elif topic == "deletions":
+            deletion_desk.command(services, body, respond, rest)
+        elif topic in FLOWS:
+            flow = FLOWS[topic]
+            if not services.runner.may_start(user_id, flow):
+                respond(text=not_allowed(user_id, WHAT[flow]))
+            elif [w.lower() for w in rest[:1]] in (["chat"], ["dm"]):
+                flow_dm.start(services, user_id, flow)
+                respond(text="I have sent you the first question in a direct message.")
+            else:
+                flow_modal.open_flow(
+                    services, flow=flow, user_id=user_id, trigger_id=body["trigger_id"]
+                )
 
     app.command(COMMAND)(ack=desk_ack, lazy=[quiet(desk)])
 
     @later(app.shortcut(Shortcut.REPORT_BUG))
     def report_bug(body: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
-        if may_report(services, user_id):
-            flow_modal.open_flow(services, user_id=user_id, trigger_id=body["trigger_id"])
+        if may_start(services, user_id, bug_report.NAME):
+            flow_modal.open_flow(
+                services, flow=bug_report.NAME, user_id=user_id, trigger_id=body["trigger_id"]
+            )
+
+    @later(app.shortcut(Shortcut.REQUEST_DELETION))
+    def request_deletion(body: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        if may_start(services, user_id, deletion_request.NAME):
+            flow_modal.open_flow(
+                services,
+                flow=deletion_request.NAME,
+                user_id=user_id,
+                trigger_id=body["trigger_id"],
+            )
 
     @later(app.shortcut(Shortcut.REPORT_MESSAGE_AS_BUG))
     def report_message(body: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
-        if not may_report(services, user_id):
+        if not may_start(services, user_id, bug_report.NAME):
             return
         text = (body.get("message") or {}).get("text") or ""
         flow_modal.open_flow(
             services,
+            flow=bug_report.NAME,
             user_id=user_id,
             trigger_id=body["trigger_id"],
             prefill={"scenario": text[:MESSAGE_TEXT_LIMIT]} if text.strip() else None,

@@ -3,23 +3,53 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from deskbot import bugs, clock
-from deskbot.models import BugReport
-from deskbot.slack import views
+from deskbot import announcing, clock, deletions, drafts
+from deskbot.flows.runner import Filed, Item, filed_from
+from deskbot.models import BugReport, DeletionRequest
+from deskbot.slack import deletion_desk, deletion_views, views
 from deskbot.slack.app import Services
 
 log = logging.getLogger(__name__)
 
 
 def announce_draft(services: Services, draft_id: str, user_id: str) -> None:
-    """Announce the report filed from this draft, if this user filed it."""
+    """Announce what was filed from this draft, if this user filed it."""
     with services.db.transaction() as session:
-        report = bugs.report_for_draft(session, draft_id)
-    if report is not None and report.reporter_id == user_id:
-        announce(services, report)
+        draft = drafts.get(session, draft_id)
+        item = filed_from(session, draft) if draft is not None else None
+    if draft is not None and item is not None and draft.user_id == user_id:
+        announce_item(services, item)
+
+
+def announce_item(services: Services, item: Item) -> None:
+    if isinstance(item, DeletionRequest):
+        deletion_desk.announce(services, item.id)
+    else:
+        announce(services, item)
+
+
+def filed_view(services: Services, filed: Filed, user_id: str) -> dict[str, Any]:
+    """The modal's last view once a draft is filed."""
+    item = filed.item
+    if not isinstance(item, DeletionRequest):
+        return views.modal_notice(
+            "Report filed",
+            f":white_check_mark: Filed as *{item.reference}*. "
+            "I have sent you the details and what happens next in a direct message.",
+        )
+    try:
+        deletions.may_confirm(item, services.runner.actor(user_id), services.settings)
+    except deletions.Refused:
+        return views.modal_notice(
+            "Deletion requested",
+            f":white_check_mark: Requested as *{item.reference}*. It needs a confirmation by "
+            "an application manager; I have sent you the details in a direct message.",
+        )
+    return deletion_views.confirm_modal(item, services.settings)
 
 
 def announce(services: Services, report: BugReport) -> None:
@@ -30,7 +60,7 @@ def announce(services: Services, report: BugReport) -> None:
     retries only what is missing, once the claim's lease has run out.
     """
     with services.db.transaction() as session:
-        claimed = bugs.claim_announcement(session, report.id)
+        claimed = announcing.claim(session, BugReport, report.id)
     if claimed is None:
         return
     flow = services.runner.flow("bug_report")
@@ -60,13 +90,13 @@ def announce(services: Services, report: BugReport) -> None:
     finally:
         if done:
             with services.db.transaction() as session:
-                bugs.mark(session, claimed.id, **done)
+                announcing.mark(session, BugReport, claimed.id, **done)
 
 
 def announce_pending(services: Services) -> int:
-    """The ticker's job: announce filed reports whose announcement never finished."""
+    """The ticker's job: announce filed items whose announcement never finished."""
     with services.db.transaction() as session:
-        pending = bugs.unannounced(session)
+        pending = announcing.unannounced(session, BugReport)
     for report in pending:
         announce(services, report)
-    return len(pending)
+    return len(pending) + deletion_desk.announce_pending(services)

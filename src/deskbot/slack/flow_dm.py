@@ -9,17 +9,26 @@ from typing import Any
 
 from slack_bolt import App
 
+from deskbot.flows import bug_report, deletion_request
 from deskbot.flows.engine import Conversation, Kind, Notice, Outcome, Step
 from deskbot.flows.runner import SUMMARY, Incomplete, Moved, NotAllowed, NotYours, Snapshot
 from deskbot.slack import filing, views
-from deskbot.slack.access import may_report, not_allowed
+from deskbot.slack.access import may_start, not_allowed
 from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action
 from deskbot.slack.payloads import files_of, token_parts
 
-FLOW = "bug_report"
 TYPED = {"back": "back", "skip": "skip", "cancel": "cancel", "stop": "cancel"}
-STARTERS = {"bug", "report", "report a bug", "resume", "start"}
+# What a user may type in the DM to start a flow, and the flow it starts.
+STARTERS = {
+    "bug": bug_report.NAME,
+    "report": bug_report.NAME,
+    "report a bug": bug_report.NAME,
+    "resume": bug_report.NAME,
+    "start": bug_report.NAME,
+    "delete": deletion_request.NAME,
+    "deletion": deletion_request.NAME,
+}
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,8 @@ class Move:
         return conversation.answer(self.value)
 
 
-def start(services: Services, user_id: str) -> None:
-    draft, _ = services.runner.open(flow=FLOW, user_id=user_id, surface="dm")
+def start(services: Services, user_id: str, flow: str) -> None:
+    draft, _ = services.runner.open(flow=flow, user_id=user_id, surface="dm")
     ask(services, draft)
 
 
@@ -57,7 +66,7 @@ def ask(
         text = flow.step(current).question
     else:
         blocks = views.dm_summary(flow, draft.id, draft.state["answers"])
-        text = "Your bug report is ready to file."
+        text = flow.wording.ready
     posted = services.client.chat_postMessage(channel=dm_channel(draft), text=text, blocks=blocks)
     services.runner.update_state(
         draft.id,
@@ -104,14 +113,15 @@ def _on_message(
     draft = runner.find_active(user_id, surface="dm")
     text = (event.get("text") or "").strip()
     if draft is None:
-        if text.lower() not in STARTERS:
+        flow = STARTERS.get(text.lower())
+        if flow is None:
             services.client.chat_postMessage(
                 channel=event["channel"],
-                text="Hello! Type *bug* to report a bug step by step, "
-                "or use `/desk bug` for a form.",
+                text="Hello! Type *bug* to report a bug step by step, or *delete* to request "
+                "the deletion of a client's account. `/desk help` shows everything else.",
             )
-        elif may_report(services, user_id):
-            start(services, user_id)
+        elif may_start(services, user_id, flow):
+            start(services, user_id, flow)
         return
     typed = TYPED.get(text.lower())
     if typed == "cancel":
@@ -194,10 +204,10 @@ def register(app: App, services: Services) -> None:
         try:
             moved = runner.move(draft_id, user_id, move, expect_step=step_key)
         except NotAllowed:
-            refuse(body, user_id, not_allowed(user_id, "report bugs"))
+            refuse(body, user_id, not_allowed(user_id, "use this"))
             return
         except NotYours:
-            refuse(body, user_id, "This is not your report, or it is already closed.")
+            refuse(body, user_id, "This is not your draft, or it is already closed.")
             return
         if moved.stale:
             refuse(body, user_id, "That question was answered already; the latest one is below.")
@@ -230,7 +240,7 @@ def register(app: App, services: Services) -> None:
         try:
             draft = runner.get(draft_id, user_id)
         except NotYours:
-            refuse(body, user_id, "This is not your report, or it is already closed.")
+            refuse(body, user_id, "This is not your draft, or it is already closed.")
             return
         # The boxes as ticked when Done was clicked (Slack sends them along); else what the
         # tick events stored, or the files dropped into the DM.
@@ -254,7 +264,7 @@ def register(app: App, services: Services) -> None:
         try:
             cancel(services, draft_id, user_id)
         except NotYours:
-            refuse(body, user_id, "This is not your report, or it is already closed.")
+            refuse(body, user_id, "This is not your draft, or it is already closed.")
 
     @later(app.action(Action.DM_SUBMIT))
     def submit(body: dict[str, Any]) -> None:
@@ -266,22 +276,23 @@ def register(app: App, services: Services) -> None:
             refuse(body, user_id, "Some questions are still unanswered; press Back to see them.")
             return
         except NotYours:
-            refuse(body, user_id, "This is not your report, or it is already closed.")
+            refuse(body, user_id, "This is not your draft, or it is already closed.")
             return
         dm = draft.state.get("dm") or {}
         if dm.get("ts") and not filed.already:
+            flow = runner.flow(draft.flow)
             services.client.chat_update(
                 channel=dm["channel"],
                 ts=dm["ts"],
-                text=f"Filed as {filed.report.reference}.",
+                text=f"Filed as {filed.item.reference}.",
                 blocks=views.dm_summary(
-                    runner.flow(draft.flow),
+                    flow,
                     draft.id,
-                    filed.report.answers,
-                    filed_reference=filed.report.reference,
+                    flow.final_answers(draft.state["answers"]),
+                    filed_reference=filed.item.reference,
                 ),
             )
-        filing.announce(services, filed.report)
+        filing.announce_item(services, filed.item)
 
 
 def checkbox_state(body: dict[str, Any]) -> list[str] | None:

@@ -13,15 +13,18 @@ from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action, View
 from deskbot.slack.payloads import metadata, view_values
 
-FLOW = "bug_report"
-
 
 def open_flow(
-    services: Services, *, user_id: str, trigger_id: str, prefill: dict[str, Any] | None = None
+    services: Services,
+    *,
+    flow: str,
+    user_id: str,
+    trigger_id: str,
+    prefill: dict[str, Any] | None = None,
 ) -> None:
-    """Open the modal on the user's unfinished draft, or on a new one."""
+    """Open the modal on the user's unfinished draft of this flow, or on a new one."""
     draft, resumed = services.runner.open(
-        flow=FLOW, user_id=user_id, surface="modal", prefill=prefill
+        flow=flow, user_id=user_id, surface="modal", prefill=prefill
     )
     services.client.views_open(
         trigger_id=trigger_id, view=view_for(services, draft, resumed=resumed)
@@ -51,7 +54,7 @@ def submitted_answers(view: dict[str, Any]) -> dict[str, Any]:
 def register(app: App, services: Services) -> None:
     runner = services.runner
 
-    @app.view(View.BUG_PAGE)
+    @app.view(View.FLOW_PAGE)
     def page_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = metadata(view)
         user_id = body["user"]["id"]
@@ -85,19 +88,12 @@ def register(app: App, services: Services) -> None:
         except NotYours:
             ack(response_action="update", view=gone())
             return
-        ack(
-            response_action="update",
-            view=views.modal_notice(
-                "Report filed",
-                f":white_check_mark: Filed as *{filed.report.reference}*. "
-                "I have sent you the details and what happens next in a direct message.",
-            ),
-        )
+        ack(response_action="update", view=filing.filed_view(services, filed, user_id))
 
     def announce(body: dict[str, Any], view: dict[str, Any]) -> None:
         filing.announce_draft(services, metadata(view).get("d", ""), body["user"]["id"])
 
-    app.view(View.BUG_SUMMARY)(ack=summary_submitted, lazy=[announce])
+    app.view(View.FLOW_SUMMARY)(ack=summary_submitted, lazy=[announce])
 
     @later(app.action(Action.MODAL_BACK))
     def back(body: dict[str, Any]) -> None:
@@ -127,9 +123,12 @@ def register(app: App, services: Services) -> None:
     @later(app.action(Action.MODAL_RESTART))
     def restart(body: dict[str, Any]) -> None:
         view, user_id = body["view"], body["user"]["id"]
+        meta = metadata(view)
         with suppress(NotYours):  # already closed: start afresh all the same
-            runner.cancel(metadata(view).get("d", ""), user_id)
-        draft, _ = runner.open(flow=FLOW, user_id=user_id, surface="modal", fresh=True)
+            runner.cancel(meta.get("d", ""), user_id)
+        draft, _ = runner.open(
+            flow=meta.get("f") or "bug_report", user_id=user_id, surface="modal", fresh=True
+        )
         flow = runner.flow(draft.flow)
         services.client.views_update(
             view_id=view["id"], view=views.modal_page(flow, draft.id, draft.state["answers"], 0)
@@ -173,7 +172,7 @@ def error_blocks(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]
 
 def gone() -> dict[str, Any]:
     return views.modal_notice(
-        "Report a bug",
+        "deskbot",
         "This draft is closed: it was filed, cancelled or has expired. "
-        "Start a new report with `/desk bug`.",
+        "`/desk help` shows how to start a new one.",
     )

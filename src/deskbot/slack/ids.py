@@ -11,13 +11,16 @@ class Shortcut(StrEnum):
     REPORT_BUG = "bug-report-start"  # global shortcut
     REPORT_MESSAGE_AS_BUG = "bug-report-from-message"  # message shortcut
     CHECK_EMAIL = "email-check-start"  # global shortcut
+    REQUEST_DELETION = "deletion-request-start"  # global shortcut
 
 
 class View(StrEnum):
-    BUG_PAGE = "bug-report-page"
-    BUG_SUMMARY = "bug-report-summary"
+    FLOW_PAGE = "flow-page"
+    FLOW_SUMMARY = "flow-summary"
     EMAIL_CHECK = "email-check"
     EMAIL_REPLY = "email-check-reply"
+    DELETION_CONFIRM = "deletion-confirm"
+    DELETION_REASON = "deletion-reason"
 
 
 class Action(StrEnum):
@@ -33,10 +36,19 @@ class Action(StrEnum):
     DM_SUBMIT = "flow-dm-submit"
     EMAIL_ASK_DATA_OFFICER = "email-ask-data-officer"
     EMAIL_REPLY = "email-reply-to-asker"
+    DELETION_CONFIRM = "deletion-confirm"
+    DELETION_CLAIM = "deletion-claim"
+    DELETION_START = "deletion-start"
+    DELETION_PAUSE = "deletion-pause"
+    DELETION_RESUME = "deletion-resume"
+    DELETION_COMPLETE = "deletion-complete"
+    DELETION_REJECT = "deletion-reject"
+    DELETION_WITHDRAW = "deletion-withdraw"
+    HOME_PAGE = "home-page"
 
 
 # The events deskbot subscribes to (bot events), each with a listener.
-EVENTS = ("message.im",)
+EVENTS = ("message.im", "app_home_opened")
 
 MODAL_ACTIONS = {
     "back": Action.MODAL_BACK,

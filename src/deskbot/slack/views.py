@@ -51,6 +51,9 @@ def modal_field(step: Step, answers: dict[str, Any]) -> dict[str, Any]:
         field["element"] = "tick" if step.kind == Kind.TICK else "checkboxes"
         picked = answer if isinstance(answer, list) else (["yes"] if answer else [])
         field["initial_options"] = [_option(o) for o in step.options if o.value in picked]
+    elif step.kind == Kind.DATE:
+        field["element"] = "date"
+        field["initial_text"] = answer if isinstance(answer, str) and answer else None
     elif step.kind == Kind.FILES:
         field["element"] = "file"
         if answer:
@@ -61,8 +64,8 @@ def modal_field(step: Step, answers: dict[str, Any]) -> dict[str, Any]:
     return field
 
 
-def metadata(draft_id: str, page: int | None) -> str:
-    return json.dumps({"d": draft_id, "p": page})
+def metadata(flow: Flow, draft_id: str, page: int | None) -> str:
+    return json.dumps({"f": flow.name, "d": draft_id, "p": page})
 
 
 def modal_page(
@@ -73,13 +76,14 @@ def modal_page(
     first_key = steps[0].key if steps else None
     return render_view(
         "slack/modal_page.json.j2",
-        callback_id=View.BUG_PAGE,
-        private_metadata=metadata(draft_id, page),
+        callback_id=View.FLOW_PAGE,
+        private_metadata=metadata(flow, draft_id, page),
         title=flow.title,
         submit="Review" if last else "Next",
         progress=f"Step {page + 1} of {flow.page_count}: {flow.page_titles[page]} · "
         + presenting.progress(flow, answers, first_key).split(" · ")[1],
         resumed=resumed,
+        wording=flow.wording,
         fields=[modal_field(s, answers) for s in steps],
         can_go_back=page > 0,
         draft_id=draft_id,
@@ -90,6 +94,8 @@ def modal_page(
 def summary_context(flow: Flow, answers: dict[str, Any]) -> dict[str, Any]:
     found = flow.summary_notices(answers)
     return {
+        "wording": flow.wording,
+        "flow_title": flow.title,
         "lines": presenting.lines(flow, answers),
         "notices": presenting.notices(flow, found),
     }
@@ -98,8 +104,8 @@ def summary_context(flow: Flow, answers: dict[str, Any]) -> dict[str, Any]:
 def modal_summary(flow: Flow, draft_id: str, answers: dict[str, Any]) -> dict[str, Any]:
     return render_view(
         "slack/modal_summary.json.j2",
-        callback_id=View.BUG_SUMMARY,
-        private_metadata=metadata(draft_id, None),
+        callback_id=View.FLOW_SUMMARY,
+        private_metadata=metadata(flow, draft_id, None),
         title=flow.title,
         draft_id=draft_id,
         actions=MODAL_ACTIONS,

@@ -1,0 +1,139 @@
+"""Reminders as rows: scheduled in the same transaction as the change that calls for them,
+claimed by exactly one process when due, and marked sent once delivered.
+
+APScheduler only wakes each process up; which reminder is due, and who took it, lives here.
+The due query reads the (status, due_at) index, so a tick costs what is due, not what is open.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from deskbot import clock
+from deskbot.models import DeletionRequest, Reminder
+
+PENDING, SENT, CANCELLED, SKIPPED, FAILED = "pending", "sent", "cancelled", "skipped", "failed"
+LEASE = timedelta(minutes=5)  # a claim older than this was lost with its process: retry
+MAX_ATTEMPTS = 5
+SUBJECT = "deletion_request"
+
+
+def schedule(session: Session, request: DeletionRequest, kind: str, due_at: datetime) -> None:
+    """A reminder of this kind at this moment; the same one scheduled again is not doubled."""
+    existing = session.scalars(
+        select(Reminder).where(
+            Reminder.subject_type == SUBJECT,
+            Reminder.subject_id == request.id,
+            Reminder.kind == kind,
+            Reminder.due_at == due_at,
+        )
+    ).first()
+    if existing is None:
+        session.add(
+            Reminder(
+                organisation_id=request.organisation_id,
+                subject_type=SUBJECT,
+                subject_id=request.id,
+                kind=kind,
+                due_at=due_at,
+                status=PENDING,
+                attempts=0,
+                delivered=[],
+            )
+        )
+    elif existing.status == CANCELLED:
+        existing.status = PENDING
+
+
+def cancel(
+    session: Session, request: DeletionRequest, *, kinds: Iterable[str] | None = None
+) -> int:
+    """Cancel the request's pending reminders (of these kinds), in the caller's transaction."""
+    query = update(Reminder).where(
+        Reminder.subject_type == SUBJECT,
+        Reminder.subject_id == request.id,
+        Reminder.status == PENDING,
+    )
+    if kinds is not None:
+        query = query.where(Reminder.kind.in_(list(kinds)))
+    result = session.execute(
+        query.values(status=CANCELLED).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def claim_due(
+    session: Session, *, limit: int = 100, subject_id: int | None = None
+) -> tuple[str, list[int]]:
+    """Claim up to `limit` due reminders for this caller: a token and the claimed IDs.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so a second process claims others at
+    the same moment; SQLite's single writer orders the processes instead. A claim holds for
+    LEASE: if its process dies before sending, the reminder becomes due again after that.
+    """
+    now = clock.now()
+    token = uuid.uuid4().hex
+    due = (
+        select(Reminder.id)
+        .where(
+            Reminder.status == PENDING,
+            Reminder.due_at <= now,
+            or_(Reminder.claimed_at.is_(None), Reminder.claimed_at < now - LEASE),
+        )
+        .order_by(Reminder.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if subject_id is not None:
+        due = due.where(Reminder.subject_type == SUBJECT, Reminder.subject_id == subject_id)
+    ids = list(session.scalars(due))
+    if ids:
+        session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_(ids))
+            .values(claimed_at=now, claim_token=token, attempts=Reminder.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return token, ids
+
+
+def claimed(session: Session, reminder_id: int, token: str) -> Reminder | None:
+    """The reminder, if this caller's claim still holds."""
+    return session.scalars(
+        select(Reminder).where(
+            Reminder.id == reminder_id, Reminder.claim_token == token, Reminder.status == PENDING
+        )
+    ).first()
+
+
+def finish(session: Session, reminder: Reminder, *, status: str, delivered: list[str]) -> None:
+    reminder.delivered = delivered
+    reminder.status = status
+    if status == SENT:
+        reminder.sent_at = clock.now()
+
+
+def record_progress(session: Session, reminder: Reminder, delivered: list[str]) -> None:
+    """A delivery failed part-way: keep who was reached, and give up after MAX_ATTEMPTS."""
+    reminder.delivered = delivered
+    if reminder.attempts >= MAX_ATTEMPTS:
+        reminder.status = FAILED
+
+
+def pending_for(session: Session, request_id: int) -> list[Reminder]:
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(
+                Reminder.subject_type == SUBJECT,
+                Reminder.subject_id == request_id,
+                Reminder.status == PENDING,
+            )
+            .order_by(Reminder.due_at)
+        )
+    )

@@ -1,0 +1,488 @@
+"""Deletion requests in Slack: announcing them, confirming, the service desk's actions,
+reminders, the tracker (`/desk deletions`, the App Home) and the monthly report download.
+
+Every click is checked on the server for the user who clicked (deskbot.deletions decides);
+every change then updates each copy of the request's card in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from deskbot import announcing, clock, deletions, privacy, reminders
+from deskbot.deletions import Actor, Refused, Status
+from deskbot.flows.bug_report import KIND_NAMES
+from deskbot.flows.engine import Invalid
+from deskbot.models import DeletionRequest, Reminder
+from deskbot.roles import SEES_DELETIONS, Role
+from deskbot.slack import deletion_views as views
+from deskbot.slack.app import Services, later
+from deskbot.slack.ids import Action, View
+from deskbot.slack.payloads import metadata, view_values
+from deskbot.slack.views import modal_notice
+from deskbot.templating import render_text
+
+log = logging.getLogger(__name__)
+HOME_PAGE_SIZE = 10
+COMMAND_ROWS = 15
+
+
+def _slack_error(problem: Exception) -> str:
+    return str(problem.response.get("error")) if isinstance(problem, SlackApiError) else ""
+
+
+# ---- announcing and updating the cards -------------------------------------------------------
+
+
+def announce(services: Services, request_id: int) -> None:
+    """The requester's card, the confirmers' cards and the triage card, each sent once."""
+    with services.db.transaction() as session:
+        request = announcing.claim(session, DeletionRequest, request_id)
+    if request is None:
+        return
+    settings, client = services.settings, services.client
+    sent = list(request.messages or [])
+    done: dict[str, object] = {}
+    kinds = {entry.split("|")[0] for entry in sent}
+    try:
+        if "requester" not in kinds:
+            posted = client.chat_postMessage(
+                channel=request.requester_id,
+                text=f"Deletion request {request.reference}",
+                blocks=views.card(request, views.REQUESTER, settings),
+            )
+            sent.append(f"requester|{posted['channel']}|{posted['ts']}")
+        if request.status == Status.REQUESTED or settings.sla.four_eyes:
+            for manager in services.roles.members(Role.APPLICATION_MANAGER):
+                if manager == request.requester_id or f"confirmer:{manager}" in kinds:
+                    continue
+                posted = client.chat_postMessage(
+                    channel=manager,
+                    text=f"Please confirm deletion request {request.reference}",
+                    blocks=views.card(request, views.CONFIRMER, settings),
+                )
+                sent.append(f"confirmer:{manager}|{posted['channel']}|{posted['ts']}")
+        if settings.triage_channel and request.card_ts is None:
+            posted = client.chat_postMessage(
+                channel=settings.triage_channel,
+                text=f"New deletion request {request.reference}",
+                blocks=views.card(request, views.DESK, settings),
+            )
+            done.update(card_channel=posted["channel"], card_ts=posted["ts"])
+        done["announced_at"] = clock.now()
+    except Exception as problem:
+        log.error(
+            "%s not announced yet: %s %s",
+            request.reference,
+            type(problem).__name__,
+            _slack_error(problem),
+        )
+    finally:
+        with services.db.transaction() as session:
+            announcing.mark(session, DeletionRequest, request.id, messages=sent, **done)
+
+
+def announce_pending(services: Services) -> int:
+    with services.db.transaction() as session:
+        pending = [r.id for r in announcing.unannounced(session, DeletionRequest)]
+    for request_id in pending:
+        announce(services, request_id)
+    return len(pending)
+
+
+def refresh(services: Services, request_id: int) -> None:
+    """Show the request's current state on every copy of its card."""
+    with services.db.transaction() as session:
+        request = session.get(DeletionRequest, request_id)
+    if request is None:
+        return
+    copies: list[tuple[str, str | None, str | None]] = [
+        (views.DESK, request.card_channel, request.card_ts)
+    ]
+    for entry in request.messages or []:
+        kind, posted_in, posted_ts = entry.split("|")
+        audience = views.REQUESTER if kind == "requester" else views.CONFIRMER
+        copies.append((audience, posted_in, posted_ts))
+    for audience, channel, ts in copies:
+        if not channel or not ts:
+            continue
+        try:
+            services.client.chat_update(
+                channel=channel,
+                ts=ts,
+                text=f"Deletion request {request.reference}: {deletions.label(request)}",
+                blocks=views.card(request, audience, services.settings),
+            )
+        except SlackApiError as problem:
+            # The next change tries again; the state itself is safe in the database.
+            log.warning("%s card not updated: %s", request.reference, _slack_error(problem))
+
+
+# ---- reminders -------------------------------------------------------------------------------
+
+
+def send_due(services: Services, *, subject_id: int | None = None, limit: int = 100) -> int:
+    """Claim due reminders and send each once; the ticker's job, and right after a change."""
+    with services.db.transaction() as session:
+        token, claimed = reminders.claim_due(session, limit=limit, subject_id=subject_id)
+    for reminder_id in claimed:
+        _send_one(services, reminder_id, token)
+    return len(claimed)
+
+
+def _recipients(services: Services, request: DeletionRequest, kind: str) -> list[str]:
+    desk = [request.assignee_id] if request.assignee_id else []
+    if not desk and services.settings.triage_channel:
+        desk = [services.settings.triage_channel]
+    leads = services.roles.members(Role.LEAD) or desk
+    requesters = [request.requester_id]
+    if request.submitted_by and request.submitted_by != request.requester_id:
+        requesters.append(request.submitted_by)
+    chosen = {
+        "working_day_3": desk,
+        "due_day": desk,
+        "escalation": leads,
+        "confirmation_pending": [request.requester_id],
+        "statutory_near": requesters + desk + leads,
+        "outcome": requesters,
+    }[kind]
+    return list(dict.fromkeys(chosen))
+
+
+def _still_relevant(request: DeletionRequest, kind: str) -> bool:
+    if kind == "outcome":
+        return True
+    if request.closed_at is not None:
+        return False
+    if kind == "confirmation_pending":
+        return request.status in deletions.UNCONFIRMED
+    if kind == "statutory_near":
+        return True
+    return request.status in deletions.RUNNING and request.paused_at is None
+
+
+def _send_one(services: Services, reminder_id: int, token: str) -> None:
+    with services.db.transaction() as session:
+        reminder = reminders.claimed(session, reminder_id, token)
+        if reminder is None:
+            return
+        request = session.get(DeletionRequest, reminder.subject_id)
+        if request is None or not _still_relevant(request, reminder.kind):
+            reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
+            return
+        kind, delivered = reminder.kind, list(reminder.delivered or [])
+        text = _reminder_text(services, request, kind)
+        targets = [t for t in _recipients(services, request, kind) if t not in delivered]
+    try:
+        for target in targets:
+            services.client.chat_postMessage(channel=target, text=text, unfurl_links=False)
+            delivered.append(target)
+    except Exception as problem:
+        log.error(
+            "reminder %d not sent: %s %s",
+            reminder_id,
+            type(problem).__name__,
+            _slack_error(problem),
+        )
+        with services.db.transaction() as session:
+            if (again := reminders.claimed(session, reminder_id, token)) is not None:
+                reminders.record_progress(session, again, delivered)
+        return
+    with services.db.transaction() as session:
+        if (done := reminders.claimed(session, reminder_id, token)) is None:
+            return
+        reminders.finish(session, done, status=reminders.SENT, delivered=delivered)
+        _follow_up(session, services, done)
+
+
+def _follow_up(session: Session, services: Services, sent: Reminder) -> None:
+    """An escalation repeats each working morning until the request is done."""
+    if sent.kind != "escalation":
+        return
+    request = session.get(DeletionRequest, sent.subject_id)
+    if request is not None and _still_relevant(request, "escalation"):
+        calendar = services.settings.work_calendar()
+        following = calendar.next_working_morning(max(sent.due_at, clock.now()))
+        reminders.schedule(session, request, "escalation", following)
+
+
+def _reminder_text(services: Services, request: DeletionRequest, kind: str) -> str:
+    calendar = services.settings.work_calendar()
+    return render_text(
+        "text/deletion_reminder.txt.j2",
+        kind=kind,
+        reference=request.reference,
+        platform=request.platform,
+        status=deletions.label(request),
+        due=views.day(request.due_date),
+        standing=deletions.standing(request, calendar).text,
+        statutory=views.day(request.statutory_date),
+        reason=request.close_reason or "",
+        outcome=request.status,
+        command="/desk deletions",
+    )
+
+
+# ---- acting on a request ---------------------------------------------------------------------
+
+Change = Callable[[Session, DeletionRequest, Actor], object]
+
+
+def act(services: Services, user_id: str, request_id: int, change: Change) -> str | None:
+    """Apply one change for this user; the refusal's text when they may not."""
+    with services.db.transaction() as session:
+        request = deletions.get(
+            session, services.settings.organisation_id, request_id, for_update=True
+        )
+        if request is None:
+            return "That deletion request does not exist (any more)."
+        try:
+            change(session, request, services.runner.actor(user_id))
+        except Refused as refused:
+            return str(refused)
+    refresh(services, request_id)
+    send_due(services, subject_id=request_id)
+    return None
+
+
+def _request_id(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+def register(app: App, services: Services) -> None:
+    settings = services.settings
+
+    def tell(body: dict[str, Any], text: str) -> None:
+        """A short private answer where the user clicked: ephemeral in a channel, else a DM."""
+        user_id = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        if channel and not channel.startswith("D"):
+            services.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+        else:
+            services.client.chat_postMessage(channel=user_id, text=text)
+
+    def clicked(body: dict[str, Any], change: Change) -> None:
+        refusal = act(
+            services, body["user"]["id"], _request_id(body["actions"][0].get("value")), change
+        )
+        if refusal:
+            tell(body, refusal)
+
+    def load(request_id: int) -> DeletionRequest | None:
+        with services.db.transaction() as session:
+            return deletions.get(session, settings.organisation_id, request_id)
+
+    @later(app.action(Action.DELETION_CONFIRM))
+    def open_confirmation(body: dict[str, Any]) -> None:
+        request = load(_request_id(body["actions"][0].get("value")))
+        if request is None:
+            return
+        try:
+            deletions.may_confirm(request, services.runner.actor(body["user"]["id"]), settings)
+        except Refused as refused:
+            tell(body, str(refused))
+            return
+        services.client.views_open(
+            trigger_id=body["trigger_id"], view=views.confirm_modal(request, settings)
+        )
+
+    @app.view(View.DELETION_CONFIRM)
+    def confirmation_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        request_id = int(metadata(view).get("r") or 0)
+        typed = str(view_values(view).get("typed") or "").strip()
+        request = load(request_id)
+        if request is None:
+            ack(response_action="errors", errors={"typed": "This request no longer exists."})
+            return
+        if typed.casefold() != request.client_id.casefold():
+            ack(
+                response_action="errors",
+                errors={
+                    "typed": "That is not this request's client ID; check it and type it again."
+                },
+            )
+            return
+        refusal = act(
+            services,
+            body["user"]["id"],
+            request_id,
+            lambda session, req, actor: deletions.confirm(session, req, actor, settings),
+        )
+        if refusal:
+            ack(response_action="errors", errors={"typed": refusal})
+            return
+        confirmed = load(request_id)
+        assert confirmed is not None
+        ack(
+            response_action="update",
+            view=modal_notice(
+                "Deletion confirmed",
+                f":white_check_mark: *{confirmed.reference}* is confirmed. The service desk "
+                f"deletes the account by the end of {views.day(confirmed.due_date)}; "
+                "you hear from me when it is done.",
+            ),
+        )
+
+    def open_reason(body: dict[str, Any], action: str) -> None:
+        request = load(_request_id(body["actions"][0].get("value")))
+        if request is None:
+            return
+        actor = services.runner.actor(body["user"]["id"])
+        if not actor.holds(Role.AGENT):
+            tell(body, f"Only service-desk agents can {action} a deletion request.")
+            return
+        services.client.views_open(
+            trigger_id=body["trigger_id"], view=views.reason_modal(request, action)
+        )
+
+    @later(app.action(Action.DELETION_PAUSE))
+    def pause_clicked(body: dict[str, Any]) -> None:
+        open_reason(body, "pause")
+
+    @later(app.action(Action.DELETION_REJECT))
+    def reject_clicked(body: dict[str, Any]) -> None:
+        open_reason(body, "reject")
+
+    @app.view(View.DELETION_REASON)
+    def reason_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = metadata(view)
+        reason = str(view_values(view).get("reason") or "").strip()
+        try:
+            reason = checked_reason(reason)
+        except Invalid as problem:
+            ack(response_action="errors", errors={"reason": str(problem)})
+            return
+        pausing = meta.get("a") == "pause"
+
+        def change(session: Session, request: DeletionRequest, actor: Actor) -> None:
+            if pausing:
+                deletions.pause(session, request, actor, reason, settings)
+            else:
+                deletions.reject(session, request, actor, reason)
+
+        refusal = act(services, body["user"]["id"], int(meta.get("r") or 0), change)
+        if refusal:
+            ack(response_action="errors", errors={"reason": refusal})
+        else:
+            ack()
+
+    @later(app.action(Action.DELETION_CLAIM))
+    def claim(body: dict[str, Any]) -> None:
+        clicked(body, deletions.claim)
+
+    @later(app.action(Action.DELETION_START))
+    def start(body: dict[str, Any]) -> None:
+        clicked(body, deletions.start)
+
+    @later(app.action(Action.DELETION_RESUME))
+    def resume(body: dict[str, Any]) -> None:
+        clicked(body, lambda session, req, actor: deletions.resume(session, req, actor, settings))
+
+    @later(app.action(Action.DELETION_COMPLETE))
+    def complete(body: dict[str, Any]) -> None:
+        clicked(body, lambda session, req, actor: deletions.complete(session, req, actor, settings))
+
+    @later(app.action(Action.DELETION_WITHDRAW))
+    def withdraw(body: dict[str, Any]) -> None:
+        clicked(body, deletions.withdraw)
+
+    @later(app.action(Action.HOME_PAGE))
+    def home_page(body: dict[str, Any]) -> None:
+        _, _, page = (body["actions"][0].get("value") or "").partition(":")
+        publish_home(services, body["user"]["id"], page=int(page) if page.isdigit() else 0)
+
+    @later(app.event("app_home_opened"))
+    def home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            publish_home(services, event["user"])
+
+
+def checked_reason(reason: str) -> str:
+    """A pause or rejection reason: short, and without personal data."""
+    if len(reason) < 3:
+        raise Invalid("Please give a short reason.")
+    if kinds := privacy.kinds_found(reason):
+        names = ", ".join(KIND_NAMES[k] for k in kinds)
+        raise Invalid(f"This seems to contain {names}; please leave personal data out.")
+    return reason
+
+
+# ---- the tracker ------------------------------------------------------------------------------
+
+
+def command(services: Services, body: dict[str, Any], respond: Respond, words: list[str]) -> None:
+    """`/desk deletions`: the open requests; `/desk deletions report YYYY-MM`: the CSV."""
+    user_id = body["user_id"]
+    settings = services.settings
+    sees_all = services.roles.has_any(user_id, SEES_DELETIONS)
+    if words[:1] and words[0].lower() == "report":
+        if not sees_all:
+            respond(text="Only application managers, agents and leads can download the report.")
+            return
+        upload_report(services, user_id, words[1] if len(words) > 1 else None, respond)
+        return
+    with services.db.transaction() as session:
+        if sees_all:
+            rows, total = deletions.open_requests(
+                session, settings.organisation_id, limit=COMMAND_ROWS
+            )
+            title = "Open deletion requests"
+        else:
+            rows = deletions.requested_by(session, settings.organisation_id, user_id)
+            total, title = len(rows), "Your deletion requests"
+    blocks = views.tracker(rows, total, settings, title=title, per_page=COMMAND_ROWS)
+    respond(text=title, blocks=blocks, response_type="ephemeral")
+
+
+def upload_report(
+    services: Services, user_id: str, month_text: str | None, respond: Respond
+) -> None:
+    from deskbot.sla.report import monthly_csv, parse_month
+
+    try:
+        month = parse_month(month_text) if month_text else clock.now().date().replace(day=1)
+    except ValueError as problem:
+        respond(text=str(problem))
+        return
+    text, counts = monthly_csv(services.db, services.settings, month)
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none due"
+    channel = services.client.conversations_open(users=user_id)["channel"]["id"]
+    services.client.files_upload_v2(
+        channel=channel,
+        content=text,
+        filename=f"deletion-sla-{month:%Y-%m}.csv",
+        title=f"Deletion requests due in {month:%B %Y}",
+        initial_comment=f"Deletion requests due in {month:%B %Y}: {summary}.",
+    )
+    respond(text=f"I have sent you the report for {month:%B %Y} in a direct message.")
+
+
+def publish_home(services: Services, user_id: str, *, page: int = 0) -> None:
+    """The user's App Home: their own requests, and for the desk the open ones, a page at a time."""
+    settings = services.settings
+    with services.db.transaction() as session:
+        mine = deletions.requested_by(session, settings.organisation_id, user_id, limit=5)
+        blocks = views.tracker(mine, len(mine), settings, title="Your deletion requests")
+        if services.roles.has_any(user_id, SEES_DELETIONS):
+            rows, total = deletions.open_requests(
+                session,
+                settings.organisation_id,
+                offset=page * HOME_PAGE_SIZE,
+                limit=HOME_PAGE_SIZE,
+            )
+            blocks += views.tracker(
+                rows,
+                total,
+                settings,
+                title="Open deletion requests",
+                page=page,
+                per_page=HOME_PAGE_SIZE,
+                pager="deletions",
+            )
+    services.client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
