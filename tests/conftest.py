@@ -33,6 +33,8 @@ AM2 = "U0AM2"
 AGENT = "U0AGENT"
 GROUP_MEMBER = "U0GROUPED"  # an application manager through a user group
 OUTSIDER = "U0OUTSIDER"  # no role at all
+THERAPIST = "U0THERAPIST"
+LEAD = "U0LEAD"  # receives SLA escalations
 TRIAGE = "C0TRIAGE"
 
 
@@ -90,7 +92,7 @@ def db(database_url: str) -> Iterator[Database]:
 def standin() -> Iterator[SlackStandin]:
     users = {
         uid: {"locale": "en-US", "name": uid.lower(), "tz": "Europe/Amsterdam"}
-        for uid in (AM, AM2, AGENT, GROUP_MEMBER, OUTSIDER)
+        for uid in (AM, AM2, AGENT, GROUP_MEMBER, OUTSIDER, THERAPIST, LEAD)
     }
     with SlackStandin(
         bot_token=BOT_TOKEN,
@@ -110,7 +112,12 @@ def make_settings(database_url: str, api_url: str, **overrides: Any) -> Settings
             Platform(name="production", url="https://care.example.org"),
             Platform(name="training", url="https://training.care.example.org"),
         ],
-        "roles": Roles(application_managers=[AM, AM2, "S0AMS"], agents=[AGENT]),
+        "roles": Roles(
+            application_managers=[AM, AM2, "S0AMS"],
+            agents=[AGENT],
+            therapists=[THERAPIST],
+            leads=[LEAD],
+        ),
         "triage_channel": TRIAGE,
         "database_url": database_url,
         "slack_api_url": api_url,

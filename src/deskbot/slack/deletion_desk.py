@@ -86,6 +86,10 @@ def announce(services: Services, request_id: int) -> None:
     finally:
         with services.db.transaction() as session:
             announcing.mark(session, DeletionRequest, request.id, messages=sent, **done)
+            current = session.get(DeletionRequest, request.id, populate_existing=True)
+            changed = current is not None and current.version != request.version
+    if changed:  # confirmed (say) while the cards were on their way: show the new state
+        refresh(services, request.id)
 
 
 def announce_pending(services: Services) -> int:
@@ -128,12 +132,20 @@ def refresh(services: Services, request_id: int) -> None:
 
 
 def send_due(services: Services, *, subject_id: int | None = None, limit: int = 100) -> int:
-    """Claim due reminders and send each once; the ticker's job, and right after a change."""
-    with services.db.transaction() as session:
-        token, claimed = reminders.claim_due(session, limit=limit, subject_id=subject_id)
-    for reminder_id in claimed:
-        _send_one(services, reminder_id, token)
-    return len(claimed)
+    """Claim due reminders and send each once; the ticker's job, and right after a change.
+
+    Claims `limit` at a time, so other processes share a large batch (a whole organisation's
+    due-day morning), and goes on until nothing is left that is due.
+    """
+    total = 0
+    while True:
+        with services.db.transaction() as session:
+            token, claimed = reminders.claim_due(session, limit=limit, subject_id=subject_id)
+        for reminder_id in claimed:
+            _send_one(services, reminder_id, token)
+        total += len(claimed)
+        if len(claimed) < limit:
+            return total
 
 
 def _recipients(services: Services, request: DeletionRequest, kind: str) -> list[str]:
@@ -235,7 +247,10 @@ Change = Callable[[Session, DeletionRequest, Actor], object]
 
 
 def act(services: Services, user_id: str, request_id: int, change: Change) -> str | None:
-    """Apply one change for this user; the refusal's text when they may not."""
+    """Apply one change for this user; the refusal's text when they may not.
+
+    Slack hears of it afterwards (after_change), so a view submission can be answered first.
+    """
     with services.db.transaction() as session:
         request = deletions.get(
             session, services.settings.organisation_id, request_id, for_update=True
@@ -246,9 +261,13 @@ def act(services: Services, user_id: str, request_id: int, change: Change) -> st
             change(session, request, services.runner.actor(user_id))
         except Refused as refused:
             return str(refused)
+    return None
+
+
+def after_change(services: Services, request_id: int) -> None:
+    """Every copy of the card shows the new state; what the change made due goes out now."""
     refresh(services, request_id)
     send_due(services, subject_id=request_id)
-    return None
 
 
 def _request_id(value: str | None) -> int:
@@ -268,11 +287,16 @@ def register(app: App, services: Services) -> None:
             services.client.chat_postMessage(channel=user_id, text=text)
 
     def clicked(body: dict[str, Any], change: Change) -> None:
-        refusal = act(
-            services, body["user"]["id"], _request_id(body["actions"][0].get("value")), change
-        )
+        request_id = _request_id(body["actions"][0].get("value"))
+        refusal = act(services, body["user"]["id"], request_id, change)
         if refusal:
             tell(body, refusal)
+        else:
+            after_change(services, request_id)
+
+    def changed(view: dict[str, Any]) -> None:
+        """After a dialog's change was acked: update the cards, send what became due."""
+        after_change(services, int(metadata(view).get("r") or 0))
 
     def load(request_id: int) -> DeletionRequest | None:
         with services.db.transaction() as session:
@@ -292,7 +316,6 @@ def register(app: App, services: Services) -> None:
             trigger_id=body["trigger_id"], view=views.confirm_modal(request, settings)
         )
 
-    @app.view(View.DELETION_CONFIRM)
     def confirmation_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         request_id = int(metadata(view).get("r") or 0)
         typed = str(view_values(view).get("typed") or "").strip()
@@ -329,6 +352,8 @@ def register(app: App, services: Services) -> None:
             ),
         )
 
+    app.view(View.DELETION_CONFIRM)(ack=confirmation_submitted, lazy=[changed])
+
     def open_reason(body: dict[str, Any], action: str) -> None:
         request = load(_request_id(body["actions"][0].get("value")))
         if request is None:
@@ -349,7 +374,6 @@ def register(app: App, services: Services) -> None:
     def reject_clicked(body: dict[str, Any]) -> None:
         open_reason(body, "reject")
 
-    @app.view(View.DELETION_REASON)
     def reason_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = metadata(view)
         reason = str(view_values(view).get("reason") or "").strip()
@@ -371,6 +395,8 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={"reason": refusal})
         else:
             ack()
+
+    app.view(View.DELETION_REASON)(ack=reason_submitted, lazy=[changed])
 
     @later(app.action(Action.DELETION_CLAIM))
     def claim(body: dict[str, Any]) -> None:

@@ -113,6 +113,7 @@ def _buttons(request: DeletionRequest, audience: str, settings: Settings) -> lis
                 "text": f"Mark {request.reference} completed: the requester is told the "
                 "account is gone.",
                 "yes": "Yes, it is deleted",
+                "danger": False,
             },
         )
     )
