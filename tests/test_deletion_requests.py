@@ -219,9 +219,11 @@ def test_an_application_manager_requests_and_the_desk_completes_it(
     assert "due_day" not in pending(deskbot)  # no reminders while it stands still
 
     waiting = eventually(
-        lambda: (m := standin.message(TRIAGE, card["ts"]))
-        and Action.DELETION_RESUME in buttons(m)
-        and m
+        lambda: (
+            (m := standin.message(TRIAGE, card["ts"]))
+            and Action.DELETION_RESUME in buttons(m)
+            and m
+        )
     )
     assert "Which platform account exactly?" in text(waiting)
     good_friday.to(amsterdam(2026, 4, 14, 10))
@@ -233,9 +235,9 @@ def test_an_application_manager_requests_and_the_desk_completes_it(
     assert request.first_due_date == date(2026, 4, 13)
 
     resumed = eventually(
-        lambda: (m := standin.message(TRIAGE, card["ts"]))
-        and Action.DELETION_PAUSE in buttons(m)
-        and m
+        lambda: (
+            (m := standin.message(TRIAGE, card["ts"])) and Action.DELETION_PAUSE in buttons(m) and m
+        )
     )
     driver.click(AGENT, resumed, Action.DELETION_COMPLETE)
     assert eventually(lambda: request_row(deskbot).status == "completed")
