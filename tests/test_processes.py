@@ -10,13 +10,14 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from deskbot.db import Database
-from deskbot.models import BugReport, Draft
+from deskbot.models import BugReport, DeletionRequest, Draft, Reminder
 from deskbot.slack.ids import Action
 from tests.conftest import AM, BOT_TOKEN, SIGNING_SECRET, TRIAGE
 from tests.support.chat import Chat
@@ -115,7 +116,7 @@ def free_port() -> int:
 class Server:
     """`deskbot serve` in its own process."""
 
-    def __init__(self, database_url: str, standin: SlackStandin) -> None:
+    def __init__(self, database_url: str, standin: SlackStandin, **extra: str) -> None:
         self.port = free_port()
         self.env = deskbot_env(
             database_url,
@@ -125,6 +126,7 @@ class Server:
             DESKBOT_TRIAGE_CHANNEL=TRIAGE,
             DESKBOT_ORGANISATION_ID="test",
             DESKBOT_ROLES__APPLICATION_MANAGERS=f'["{AM}"]',
+            **extra,
         )
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -222,3 +224,79 @@ def test_console_email_check_on_demo_accounts(tmp_path: Path) -> None:
     assert "used by a professional account" in out and "inactive, ID p-1002, Jeroen Bakker" in out
     assert "activate it again instead of creating a new one" in out
     assert "— active, ID c-2001, Kees Jansen" in out  # the console sees client accounts in full
+
+
+def test_two_processes_send_each_due_reminder_once(db: Database, standin: SlackStandin) -> None:
+    """Two deskbot processes on one database, their tickers running every second: each due
+    reminder reaches Slack exactly once, however the processes interleave their claims."""
+    count = 240
+    due = datetime.now(UTC) - timedelta(minutes=1)
+    with db.transaction() as session:
+        for number in range(1, count + 1):
+            draft = Draft(
+                id=f"d{number}",
+                organisation_id="test",
+                flow="deletion_request",
+                user_id=AM,
+                surface="modal",
+                status="submitted",
+                state={},
+                expires_at=due,
+            )
+            request = DeletionRequest(
+                organisation_id="test",
+                number=number,
+                draft_id=draft.id,
+                requester_id=AM,
+                platform="production",
+                client_id=f"c-{number}",
+                asked_on=date(2026, 11, 2),
+                statutory_date=date(2026, 12, 2),
+                status="confirmed",
+                confirmed_by=AM,
+                confirmed_at=due - timedelta(days=7),
+                due_date=date(2026, 11, 20),
+                due_at=due,
+                messages=[],
+                announced_at=due,
+            )
+            session.add(draft)
+            session.flush()
+            session.add(request)
+            session.flush()
+            session.add(
+                Reminder(
+                    organisation_id="test",
+                    subject_type="deletion_request",
+                    subject_id=request.id,
+                    kind="due_day",
+                    due_at=due,
+                    status="pending",
+                    attempts=0,
+                    delivered=[],
+                )
+            )
+    servers = [Server(db.url, standin, DESKBOT_TICK_SECONDS="1") for _ in range(2)]
+    try:
+        for server in servers:
+            server.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with db.transaction() as session:
+                left = session.scalars(select(Reminder.id).where(Reminder.status != "sent")).all()
+            if not left:
+                break
+            time.sleep(0.2)
+        assert not left, f"{len(left)} reminders were never sent"
+        posted = [
+            c.params["text"]
+            for c in standin.successful("chat.postMessage")
+            if c.params.get("channel") == TRIAGE
+        ]
+        references = sorted(t.split("*")[1] for t in posted)
+        assert references == sorted(f"DEL-{n}" for n in range(1, count + 1))
+    finally:
+        for server in servers:
+            if server.process and server.process.poll() is None:
+                server.process.terminate()
+                server.process.wait(timeout=10)

@@ -8,6 +8,7 @@ every change then updates each copy of the request's card in place.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ from deskbot.templating import render_text
 
 log = logging.getLogger(__name__)
 HOME_PAGE_SIZE = 10
+NONE_OF_YOURS = "You have not asked for any deletions. `/desk delete` starts a request."
 COMMAND_ROWS = 15
 
 
@@ -418,7 +420,7 @@ def register(app: App, services: Services) -> None:
     def withdraw(body: dict[str, Any]) -> None:
         clicked(body, deletions.withdraw)
 
-    @later(app.action(Action.HOME_PAGE))
+    @later(app.action(re.compile(rf"^({Action.HOME_PREVIOUS}|{Action.HOME_NEXT})$")))
     def home_page(body: dict[str, Any]) -> None:
         _, _, page = (body["actions"][0].get("value") or "").partition(":")
         publish_home(services, body["user"]["id"], page=int(page) if page.isdigit() else 0)
@@ -462,7 +464,14 @@ def command(services: Services, body: dict[str, Any], respond: Respond, words: l
         else:
             rows = deletions.requested_by(session, settings.organisation_id, user_id)
             total, title = len(rows), "Your deletion requests"
-    blocks = views.tracker(rows, total, settings, title=title, per_page=COMMAND_ROWS)
+    blocks = views.tracker(
+        rows,
+        total,
+        settings,
+        title=title,
+        per_page=COMMAND_ROWS,
+        empty="No open deletion requests." if sees_all else NONE_OF_YOURS,
+    )
     respond(text=title, blocks=blocks, response_type="ephemeral")
 
 
@@ -494,7 +503,9 @@ def publish_home(services: Services, user_id: str, *, page: int = 0) -> None:
     settings = services.settings
     with services.db.transaction() as session:
         mine = deletions.requested_by(session, settings.organisation_id, user_id, limit=5)
-        blocks = views.tracker(mine, len(mine), settings, title="Your deletion requests")
+        blocks = views.tracker(
+            mine, len(mine), settings, title="Your deletion requests", empty=NONE_OF_YOURS
+        )
         if services.roles.has_any(user_id, SEES_DELETIONS):
             rows, total = deletions.open_requests(
                 session,

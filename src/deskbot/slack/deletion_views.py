@@ -231,23 +231,24 @@ def tracker(
     page: int = 0,
     per_page: int = 10,
     pager: str | None = None,
+    empty: str = "No open deletion requests.",
 ) -> list[dict[str, Any]]:
     """A page of the tracker; with `pager`, Previous/Next buttons carrying the page number."""
     pages = max(1, -(-total // per_page))
     buttons = []
     if pager and page > 0:
         buttons.append(
-            {"text": "Previous", "action": Action.HOME_PAGE, "value": f"{pager}:{page - 1}"}
+            {"text": "Previous", "action": Action.HOME_PREVIOUS, "value": f"{pager}:{page - 1}"}
         )
     if pager and page + 1 < pages:
-        buttons.append({"text": "Next", "action": Action.HOME_PAGE, "value": f"{pager}:{page + 1}"})
+        buttons.append({"text": "Next", "action": Action.HOME_NEXT, "value": f"{pager}:{page + 1}"})
     shown = len(rows)
     footer = f"{total} open · page {page + 1} of {pages}" if total > shown else ""
     return render_blocks(
         "slack/deletion_tracker.json.j2",
         title=title,
         rows=[tracker_line(r, settings) for r in rows],
-        empty="No open deletion requests.",
+        empty=empty,
         footer=footer,
         pager={"name": pager, "buttons": buttons} if buttons else None,
     )

@@ -44,7 +44,8 @@ class Action(StrEnum):
     DELETION_COMPLETE = "deletion-complete"
     DELETION_REJECT = "deletion-reject"
     DELETION_WITHDRAW = "deletion-withdraw"
-    HOME_PAGE = "home-page"
+    HOME_PREVIOUS = "home-page-previous"
+    HOME_NEXT = "home-page-next"
 
 
 # The events deskbot subscribes to (bot events), each with a listener.
