@@ -170,3 +170,52 @@ def test_email_answers(text: str) -> None:
     reply = render_blocks("slack/email_reply.json.j2", officer="U0DO", reply=text)
     assert check_message({"channel": "D1", "text": "t", "blocks": reply}) == []
     assert_safe(reply)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("status", ["requested", "awaiting_confirmation", "confirmed", "rejected"])
+def test_deletion_cards_dialogs_and_reminders(text: str, status: str) -> None:
+    from datetime import date
+
+    from deskbot.models import DeletionRequest
+    from deskbot.settings import Settings
+    from deskbot.slack import deletion_views
+
+    settings = Settings(platforms=[Platform(name=text[:64], url="https://care.example.org")])
+    request = DeletionRequest(
+        id=7,
+        organisation_id="t",
+        number=99999,
+        requester_id="U0AM",
+        platform=text[:64],
+        client_id=text[:64],
+        asked_on=date(2026, 11, 2),
+        statutory_date=date(2026, 12, 2),
+        note=text[:1000],
+        status=status,
+        confirmed_by="U0AM2" if status == "confirmed" else None,
+        confirmed_at=datetime(2026, 11, 3, 10, tzinfo=UTC) if status == "confirmed" else None,
+        due_date=date(2026, 11, 10) if status == "confirmed" else None,
+        due_at=datetime(2026, 11, 10, 22, 59, tzinfo=UTC) if status == "confirmed" else None,
+        assignee_id="U0AGENT",
+        paused_at=datetime(2026, 11, 4, tzinfo=UTC) if status == "confirmed" else None,
+        pause_reason=text[:500],
+        close_reason=text[:500],
+        closed_at=datetime(2026, 11, 5, tzinfo=UTC) if status == "rejected" else None,
+        paused_days=0,
+        messages=[],
+    )
+    for audience in (deletion_views.REQUESTER, deletion_views.CONFIRMER, deletion_views.DESK):
+        blocks = deletion_views.card(request, audience, settings)
+        assert check_message({"channel": "C1", "text": "t", "blocks": blocks}) == []
+        assert_safe(blocks)
+    for view in (
+        deletion_views.confirm_modal(request, settings),
+        deletion_views.reason_modal(request, "pause"),
+        deletion_views.reason_modal(request, "reject"),
+    ):
+        assert check_view(view) == []
+        assert_safe(view)
+    rows = deletion_views.tracker([request] * 10, 25, settings, title="t", page=1, pager="p")
+    assert check_message({"channel": "C1", "text": "t", "blocks": rows}) == []
+    assert_safe(rows)

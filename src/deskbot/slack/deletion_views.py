@@ -13,7 +13,7 @@ from deskbot.flows.deletion_request import ERASED
 from deskbot.models import DeletionRequest
 from deskbot.settings import Settings
 from deskbot.slack.ids import Action, View
-from deskbot.templating import render_blocks, render_view
+from deskbot.templating import escape_mrkdwn, render_blocks, render_view
 
 REQUESTER, CONFIRMER, DESK = "requester", "confirmer", "desk"
 
@@ -211,8 +211,8 @@ def tracker_line(request: DeletionRequest, settings: Settings) -> str:
     standing = deletions.standing(request, settings.work_calendar())
     parts = [
         f"*{request.reference}*",
-        request.platform,
-        f"client `{request.client_id}`",
+        escape_mrkdwn(request.platform),
+        f"client `{escape_mrkdwn(request.client_id)}`",
         deletions.label(request),
         f"<@{request.assignee_id}>" if request.assignee_id else "unassigned",
     ]
