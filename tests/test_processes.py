@@ -300,3 +300,34 @@ def test_two_processes_send_each_due_reminder_once(db: Database, standin: SlackS
             if server.process and server.process.poll() is None:
                 server.process.terminate()
                 server.process.wait(timeout=10)
+
+
+def test_console_requests_and_confirms_a_deletion(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "3",  # request a deletion
+            "1",  # production
+            "2",  # a professional: refused, with the advice to deactivate
+            "1",  # a client
+            "Kees Jansen",  # refused: a name
+            "c-5501",
+            "tomorrow-ish",  # refused: not a date
+            "yesterday",
+            "skip",
+            "y",  # request it
+            "c-5501",  # typed again: confirmed
+            "q",
+        ]
+    )
+    url, done = run_console(tmp_path, script + "\n")
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    assert "Deactivate the account instead" in out and "looks like a person's name" in out
+    assert "Please give the date" in out and "This cannot be undone" in out
+    assert "Filed as DEL-1" in out and "Confirmed." in out
+    db = Database(url)
+    with db.transaction() as session:
+        request = session.scalars(select(DeletionRequest)).one()
+        assert request.status == "confirmed" and request.client_id == "c-5501"
+        assert request.due_date is not None and request.confirmed_by == "console"
+    db.dispose()

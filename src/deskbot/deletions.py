@@ -185,6 +185,8 @@ def claim(session: Session, request: DeletionRequest, actor: Actor) -> None:
     _agent(request, actor, "claim")
     if request.assignee_id == actor.user_id:
         return
+    if request.assignee_id is not None:
+        raise Refused(f"<@{request.assignee_id}> has claimed {request.reference} already.")
     request.assignee_id = actor.user_id
     _touch(request)
     _audit(session, request, actor.user_id, "assigned", assignee=actor.user_id)
@@ -295,18 +297,6 @@ def get(
     if for_update:
         query = query.with_for_update()
     return session.scalars(query).first()
-
-
-def by_reference(session: Session, organisation_id: str, reference: str) -> DeletionRequest | None:
-    number = reference.upper().removeprefix("DEL-").strip()
-    if not number.isdigit():
-        return None
-    return session.scalars(
-        select(DeletionRequest).where(
-            DeletionRequest.organisation_id == organisation_id,
-            DeletionRequest.number == int(number),
-        )
-    ).first()
 
 
 def for_draft(session: Session, draft_id: str) -> DeletionRequest | None:

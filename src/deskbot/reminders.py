@@ -123,17 +123,3 @@ def record_progress(session: Session, reminder: Reminder, delivered: list[str]) 
     reminder.delivered = delivered
     if reminder.attempts >= MAX_ATTEMPTS:
         reminder.status = FAILED
-
-
-def pending_for(session: Session, request_id: int) -> list[Reminder]:
-    return list(
-        session.scalars(
-            select(Reminder)
-            .where(
-                Reminder.subject_type == SUBJECT,
-                Reminder.subject_id == request_id,
-                Reminder.status == PENDING,
-            )
-            .order_by(Reminder.due_at)
-        )
-    )
