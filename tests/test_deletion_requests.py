@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from deskbot import clock
+from deskbot.db import Database
 from deskbot.models import AuditEvent, DeletionRequest, Draft, Reminder
 from deskbot.settings import Sla
 from deskbot.slack import deletion_desk
@@ -63,6 +64,15 @@ def amsterdam(year: int, month: int, day: int, hour: int, minute: int = 0) -> da
 @pytest.fixture
 def good_friday() -> Iterator[Clock]:
     yield Clock(amsterdam(2026, 4, 3, 16))
+
+
+@pytest.fixture
+def four_eyes(db: Database, standin: SlackStandin) -> Iterator[RunningApp]:
+    """deskbot with the four-eyes rule on: the confirmer must not be the requester."""
+    running = serve_app(make_settings(db.url, standin.api_url, sla=Sla(four_eyes=True)), standin)
+    yield running
+    running.stop()
+    running.db.dispose()
 
 
 def dm(standin: SlackStandin, user: str) -> list[dict[str, Any]]:
@@ -269,116 +279,104 @@ def test_an_application_manager_requests_and_the_desk_completes_it(
 
 
 def test_a_therapists_request_goes_to_the_application_managers(
-    db: Any, standin: SlackStandin, good_friday: Clock
+    four_eyes: RunningApp, standin: SlackStandin, good_friday: Clock
 ) -> None:
-    settings = make_settings(db.url, standin.api_url, sla=Sla(four_eyes=True))
-    deskbot = serve_app(settings, standin)
-    try:
-        # The therapist tells it in a DM, one question at a time.
-        chat = Chat(deskbot.db, deskbot.driver, standin, THERAPIST)
-        chat.say("delete")
-        chat.press(Action.DM_CHOOSE, "production")
-        chat.press(Action.DM_CHOOSE, "client")
-        chat.say("Kees de Vries")
-        assert "name" in chat.text()
-        chat.say("c-7731")
-        chat.say("yesterday")
-        chat.press(Action.DM_SKIP)
-        assert "irreversibly" in chat.text()
-        chat.press(Action.DM_SUBMIT)
+    deskbot = four_eyes
+    # The therapist tells it in a DM, one question at a time.
+    chat = Chat(deskbot.db, deskbot.driver, standin, THERAPIST)
+    chat.say("delete")
+    chat.press(Action.DM_CHOOSE, "production")
+    chat.press(Action.DM_CHOOSE, "client")
+    chat.say("Kees de Vries")
+    assert "name" in chat.text()
+    chat.say("c-7731")
+    chat.say("yesterday")
+    chat.press(Action.DM_SKIP)
+    assert "irreversibly" in chat.text()
+    chat.press(Action.DM_SUBMIT)
 
-        request = eventually(lambda: (r := request_row(deskbot)) and r.announced_at and r)
-        assert request.status == "requested" and request.asked_on == date(2026, 4, 2)
-        # Every application manager is asked to submit and confirm it; the therapist cannot.
-        for manager in (AM, AM2, GROUP_MEMBER):
-            asks = [m for m in dm(standin, manager) if Action.DELETION_CONFIRM in buttons(m)]
-            assert len(asks) == 1, manager
-        mine = [m for m in dm(standin, THERAPIST) if "Delete a client account" in text(m)]
-        assert buttons(mine[-1]) == [Action.DELETION_WITHDRAW]
-        # The triage card shows Confirm to everyone there; the server lets only a manager.
-        deskbot.driver.click(THERAPIST, card_in(standin, TRIAGE), Action.DELETION_CONFIRM)
-        assert eventually(lambda: standin.ephemerals(THERAPIST))
-        assert "Only an application manager" in standin.ephemerals(THERAPIST)[0]["text"]
+    request = eventually(lambda: (r := request_row(deskbot)) and r.announced_at and r)
+    assert request.status == "requested" and request.asked_on == date(2026, 4, 2)
+    # Every application manager is asked to submit and confirm it; the therapist cannot.
+    for manager in (AM, AM2, GROUP_MEMBER):
+        asks = [m for m in dm(standin, manager) if Action.DELETION_CONFIRM in buttons(m)]
+        assert len(asks) == 1, manager
+    mine = [m for m in dm(standin, THERAPIST) if "Delete a client account" in text(m)]
+    assert buttons(mine[-1]) == [Action.DELETION_WITHDRAW]
+    # The triage card shows Confirm to everyone there; the server lets only a manager.
+    deskbot.driver.click(THERAPIST, card_in(standin, TRIAGE), Action.DELETION_CONFIRM)
+    assert eventually(lambda: standin.ephemerals(THERAPIST))
+    assert "Only an application manager" in standin.ephemerals(THERAPIST)[0]["text"]
 
-        # Two working days without a confirmation: the therapist is reminded (Easter Monday
-        # does not count).
-        good_friday.to(amsterdam(2026, 4, 8, 9, 5))
-        assert deletion_desk.send_due(deskbot.services) == 1
-        assert sent_to(standin, THERAPIST, "waiting two working days")
+    # Two working days without a confirmation: the therapist is reminded (Easter Monday
+    # does not count).
+    good_friday.to(amsterdam(2026, 4, 8, 9, 5))
+    assert deletion_desk.send_due(deskbot.services) == 1
+    assert sent_to(standin, THERAPIST, "waiting two working days")
 
-        ask = next(m for m in dm(standin, AM2) if Action.DELETION_CONFIRM in buttons(m))
-        deskbot.driver.click(AM2, ask, Action.DELETION_CONFIRM)
-        standin.wait_for("views.open")
-        confirm = standin.open_modal(AM2)
-        assert confirm is not None
-        _, errors = deskbot.driver.submit_view(AM2, confirm, {"typed": "c-7731"})
-        assert errors is None
-        request = request_row(deskbot)
-        assert request.status == "confirmed" and request.confirmed_by == AM2
-        assert request.submitted_by == AM2 and request.due_date == date(2026, 4, 15)
-        # The other managers' messages lose their button: there is nothing left to confirm.
-        other = eventually(
-            lambda: [
-                m for m in dm(standin, AM) if "nothing more to do" in text(m) and not buttons(m)
-            ]
-        )
-        assert other
+    ask = next(m for m in dm(standin, AM2) if Action.DELETION_CONFIRM in buttons(m))
+    deskbot.driver.click(AM2, ask, Action.DELETION_CONFIRM)
+    standin.wait_for("views.open")
+    confirm = standin.open_modal(AM2)
+    assert confirm is not None
+    _, errors = deskbot.driver.submit_view(AM2, confirm, {"typed": "c-7731"})
+    assert errors is None
+    request = request_row(deskbot)
+    assert request.status == "confirmed" and request.confirmed_by == AM2
+    assert request.submitted_by == AM2 and request.due_date == date(2026, 4, 15)
+    # The other managers' messages lose their button: there is nothing left to confirm.
+    other = eventually(
+        lambda: [m for m in dm(standin, AM) if "nothing more to do" in text(m) and not buttons(m)]
+    )
+    assert other
 
-        # Past the deadline the lead hears every working morning until it is done.
-        good_friday.to(amsterdam(2026, 4, 16, 9, 1))
-        deletion_desk.send_due(deskbot.services)
-        good_friday.to(amsterdam(2026, 4, 17, 9, 1))
-        deletion_desk.send_due(deskbot.services)
-        good_friday.to(amsterdam(2026, 4, 18, 9, 1))  # a Saturday: nothing
-        deletion_desk.send_due(deskbot.services)
-        escalations = sent_to(standin, LEAD, "overdue")
-        assert len(escalations) == 2 and "overdue by 1 working day" in escalations[0]
+    # Past the deadline the lead hears every working morning until it is done.
+    good_friday.to(amsterdam(2026, 4, 16, 9, 1))
+    deletion_desk.send_due(deskbot.services)
+    good_friday.to(amsterdam(2026, 4, 17, 9, 1))
+    deletion_desk.send_due(deskbot.services)
+    good_friday.to(amsterdam(2026, 4, 18, 9, 1))  # a Saturday: nothing
+    deletion_desk.send_due(deskbot.services)
+    escalations = sent_to(standin, LEAD, "overdue")
+    assert len(escalations) == 2 and "overdue by 1 working day" in escalations[0]
 
-        # Only agents act on the card; the requester may still withdraw before processing.
-        deskbot.driver.click(OUTSIDER, card_in(standin, TRIAGE), Action.DELETION_START)
-        assert eventually(lambda: standin.ephemerals(OUTSIDER))
-        assert "Only service-desk agents" in standin.ephemerals(OUTSIDER)[0]["text"]
-        mine = [m for m in dm(standin, THERAPIST) if "Delete a client account" in text(m)]
-        deskbot.driver.click(THERAPIST, mine[-1], Action.DELETION_WITHDRAW)
-        assert eventually(lambda: request_row(deskbot).status == "withdrawn")
-        assert eventually(lambda: sent_to(standin, AM2, "withdrawn"))
-        with deskbot.db.transaction() as session:
-            left = session.scalars(select(Reminder).where(Reminder.status == "pending")).all()
-            assert left == []
-    finally:
-        deskbot.stop()
-        deskbot.db.dispose()
+    # Only agents act on the card; the requester may still withdraw before processing.
+    deskbot.driver.click(OUTSIDER, card_in(standin, TRIAGE), Action.DELETION_START)
+    assert eventually(lambda: standin.ephemerals(OUTSIDER))
+    assert "Only service-desk agents" in standin.ephemerals(OUTSIDER)[0]["text"]
+    mine = [m for m in dm(standin, THERAPIST) if "Delete a client account" in text(m)]
+    deskbot.driver.click(THERAPIST, mine[-1], Action.DELETION_WITHDRAW)
+    assert eventually(lambda: request_row(deskbot).status == "withdrawn")
+    assert eventually(lambda: sent_to(standin, AM2, "withdrawn"))
+    with deskbot.db.transaction() as session:
+        left = session.scalars(select(Reminder).where(Reminder.status == "pending")).all()
+        assert left == []
 
 
 def test_four_eyes_refuses_the_requesters_own_confirmation(
-    db: Any, standin: SlackStandin, good_friday: Clock
+    four_eyes: RunningApp, standin: SlackStandin, good_friday: Clock
 ) -> None:
-    settings = make_settings(db.url, standin.api_url, sla=Sla(four_eyes=True))
-    deskbot = serve_app(settings, standin)
-    try:
-        summary = fill_request(deskbot, standin, AM)
-        deskbot.driver.submit_view(AM, summary, {})
-        after = standin.open_modal(AM)
-        assert after is not None and "another application manager" in blocks_text(
-            after["blocks"]
-        ).replace("an application manager", "another application manager")
-        request = eventually(lambda: (r := request_row(deskbot)) and r.announced_at and r)
-        assert request.status == "awaiting_confirmation"
-        # The requester's own click on the triage card is refused on the server.
-        card = card_in(standin, TRIAGE)
-        deskbot.driver.click(AM, card, Action.DELETION_CONFIRM)
-        assert eventually(lambda: standin.ephemerals(AM))
-        assert "four-eyes" in standin.ephemerals(AM)[0]["text"]
-        assert request_row(deskbot).status == "awaiting_confirmation"
-        deskbot.driver.click(AM2, card, Action.DELETION_CONFIRM)
-        standin.wait_for("views.open", count=2)
-        confirm = standin.open_modal(AM2)
-        assert confirm is not None
-        deskbot.driver.submit_view(AM2, confirm, {"typed": "c-48213"})
-        assert request_row(deskbot).confirmed_by == AM2
-    finally:
-        deskbot.stop()
-        deskbot.db.dispose()
+    deskbot = four_eyes
+    summary = fill_request(deskbot, standin, AM)
+    deskbot.driver.submit_view(AM, summary, {})
+    after = standin.open_modal(AM)
+    assert after is not None and "another application manager" in blocks_text(
+        after["blocks"]
+    ).replace("an application manager", "another application manager")
+    request = eventually(lambda: (r := request_row(deskbot)) and r.announced_at and r)
+    assert request.status == "awaiting_confirmation"
+    # The requester's own click on the triage card is refused on the server.
+    card = card_in(standin, TRIAGE)
+    deskbot.driver.click(AM, card, Action.DELETION_CONFIRM)
+    assert eventually(lambda: standin.ephemerals(AM))
+    assert "four-eyes" in standin.ephemerals(AM)[0]["text"]
+    assert request_row(deskbot).status == "awaiting_confirmation"
+    deskbot.driver.click(AM2, card, Action.DELETION_CONFIRM)
+    standin.wait_for("views.open", count=2)
+    confirm = standin.open_modal(AM2)
+    assert confirm is not None
+    deskbot.driver.submit_view(AM2, confirm, {"typed": "c-48213"})
+    assert request_row(deskbot).confirmed_by == AM2
 
 
 def test_a_lost_claim_is_retried_after_its_lease(
