@@ -17,7 +17,7 @@ from sqlalchemy import select
 from deskbot import clock
 from deskbot.db import Database
 from deskbot.models import AuditEvent, DeletionRequest, Draft, Reminder
-from deskbot.settings import Sla
+from deskbot.settings import Platform, Sla
 from deskbot.slack import deletion_desk
 from deskbot.slack.ids import Action, Shortcut
 from tests.conftest import (
@@ -410,3 +410,31 @@ def test_the_shortcut_opens_the_same_form_and_outsiders_are_refused(
     assert eventually(lambda: [m for m in dm(standin, AGENT) if "request the deletion" in text(m)])
     with deskbot.db.transaction() as session:
         assert [d.user_id for d in session.scalars(select(Draft))] == [THERAPIST]
+
+
+def test_each_platform_checks_its_own_client_id_format(db: Database, standin: SlackStandin) -> None:
+    platforms = [
+        Platform(
+            name="production",
+            url="https://care.example.org",
+            client_id_pattern="c-[0-9]{5}",
+            client_id_example="c-48213",
+        ),
+        Platform(name="training", url="https://training.care.example.org"),
+    ]
+    deskbot = serve_app(make_settings(db.url, standin.api_url, platforms=platforms), standin)
+    try:
+        deskbot.driver.command(AM, "/desk", "delete")
+        standin.wait_for("views.open")
+        view = standin.open_modal(AM)
+        assert view is not None
+        _, errors = deskbot.driver.submit_view(AM, view, {**REQUEST, "client_id": "48213"})
+        assert errors is not None and "For example c-48213" in errors["client_id"]
+        # The training platform has no format of its own: any ID with digits will do.
+        _, errors = deskbot.driver.submit_view(
+            AM, view, {**REQUEST, "platform": "training", "client_id": "48213"}
+        )
+        assert errors is None
+    finally:
+        deskbot.stop()
+        deskbot.db.dispose()
