@@ -9,7 +9,7 @@ it cannot be reached) and each number N of open requests:
    load, as autovacuum would give it, SQLite none, as deskbot never runs one;
 2. D random reminders are made due (due_at an hour ago), and the tick's database work is timed:
    `reminders.claim_due` with the ticker's limit in a transaction of its own, then for each
-   claimed reminder what `deletion_desk._send_one` does around the Slack call: `claimed` and the
+   claimed reminder what `deletion_desk._send_one` does around the Slack call: `renew` and the
    request read in one transaction, `claimed` and `finish(status=SENT)` in the next. Ticks repeat
    until all D are sent (more than one tick when D exceeds the limit); then the same D are armed
    again (pending, unclaimed, due) for the next repetition, after one untimed warm-up;
@@ -186,11 +186,11 @@ def tick(db: Database, limit: int) -> tuple[int, float]:
     Returns how many were claimed and how long the claim itself took."""
     started = time.perf_counter()
     with db.transaction() as session:
-        token, claimed = reminders.claim_due(session, limit=limit)
+        token, claimed = reminders.claim_due(session, organisation_id=ORG, limit=limit)
     claiming = time.perf_counter() - started
     for reminder_id in claimed:
         with db.transaction() as session:
-            reminder = reminders.claimed(session, reminder_id, token)
+            reminder = reminders.renew(session, reminder_id, token)
             assert reminder is not None
             assert session.get(DeletionRequest, reminder.subject_id) is not None
         with db.transaction() as session:
@@ -212,7 +212,7 @@ def claim_plan(db: Database, limit: int) -> list[str]:
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
         with db.sessions() as session:
-            reminders.claim_due(session, limit=limit)
+            reminders.claim_due(session, organisation_id=ORG, limit=limit)
             session.rollback()
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)

@@ -228,59 +228,60 @@ def test_console_email_check_on_demo_accounts(tmp_path: Path) -> None:
 
 def test_two_processes_send_each_due_reminder_once(db: Database, standin: SlackStandin) -> None:
     """Two deskbot processes on one database, their tickers running every second: each due
-    reminder reaches Slack exactly once, however the processes interleave their claims."""
-    count = 240
-    due = datetime.now(UTC) - timedelta(minutes=1)
-    with db.transaction() as session:
-        for number in range(1, count + 1):
-            draft = Draft(
-                id=f"d{number}",
-                organisation_id="test",
-                flow="deletion_request",
-                user_id=AM,
-                surface="modal",
-                status="submitted",
-                state={},
-                expires_at=due,
-            )
-            request = DeletionRequest(
-                organisation_id="test",
-                number=number,
-                draft_id=draft.id,
-                requester_id=AM,
-                platform="production",
-                client_id=f"c-{number}",
-                asked_on=date(2026, 11, 2),
-                statutory_date=date(2026, 12, 2),
-                status="confirmed",
-                confirmed_by=AM,
-                confirmed_at=due - timedelta(days=7),
-                due_date=date(2026, 11, 20),
-                due_at=due,
-                messages=[],
-                announced_at=due,
-            )
-            session.add(draft)
-            session.flush()
-            session.add(request)
-            session.flush()
-            session.add(
-                Reminder(
-                    organisation_id="test",
-                    subject_type="deletion_request",
-                    subject_id=request.id,
-                    kind="due_day",
-                    due_at=due,
-                    status="pending",
-                    attempts=0,
-                    delivered=[],
-                )
-            )
+    reminder reaches Slack exactly once, and both processes take part in sending them."""
+    count = 600
     servers = [Server(db.url, standin, DESKBOT_TICK_SECONDS="1") for _ in range(2)]
     try:
         for server in servers:
             server.start()
-        deadline = time.monotonic() + 60
+        due = datetime.now(UTC) - timedelta(minutes=1)
+        with db.transaction() as session:
+            for number in range(1, count + 1):
+                session.add(
+                    Draft(
+                        id=f"d{number}",
+                        organisation_id="test",
+                        flow="deletion_request",
+                        user_id=AM,
+                        surface="modal",
+                        status="submitted",
+                        state={},
+                        expires_at=due,
+                    )
+                )
+                session.flush()
+                request = DeletionRequest(
+                    organisation_id="test",
+                    number=number,
+                    draft_id=f"d{number}",
+                    requester_id=AM,
+                    platform="production",
+                    client_id=f"c-{number}",
+                    asked_on=date(2026, 11, 2),
+                    statutory_date=date(2026, 12, 2),
+                    status="confirmed",
+                    confirmed_by=AM,
+                    confirmed_at=due - timedelta(days=7),
+                    due_date=date(2026, 11, 20),
+                    due_at=due,
+                    messages=[],
+                    announced_at=due,
+                )
+                session.add(request)
+                session.flush()
+                session.add(
+                    Reminder(
+                        organisation_id="test",
+                        subject_type="deletion_request",
+                        subject_id=request.id,
+                        kind="due_day",
+                        due_at=due,
+                        status="pending",
+                        attempts=0,
+                        delivered=[],
+                    )
+                )
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             with db.transaction() as session:
                 left = session.scalars(select(Reminder.id).where(Reminder.status != "sent")).all()
@@ -295,6 +296,9 @@ def test_two_processes_send_each_due_reminder_once(db: Database, standin: SlackS
         ]
         references = sorted(t.split("*")[1] for t in posted)
         assert references == sorted(f"DEL-{n}" for n in range(1, count + 1))
+        with db.transaction() as session:
+            senders = set(session.scalars(select(Reminder.claimed_by)).all())
+        assert len(senders) == 2, senders  # both processes claimed and sent some
     finally:
         for server in servers:
             if server.process and server.process.poll() is None:

@@ -50,13 +50,16 @@ def mark(session: Session, model: type[Item], item_id: int, **values: object) ->
     )
 
 
-def unannounced(session: Session, model: type[Item], *, limit: int = 50) -> list[Item]:
+def unannounced(
+    session: Session, model: type[Item], *, organisation_id: str, limit: int = 50
+) -> list[Item]:
     """Items whose announcement was never finished and whose claim has run out."""
     stale = clock.now() - LEASE
     return list(
         session.scalars(
             select(model)
             .where(
+                model.organisation_id == organisation_id,
                 model.announced_at.is_(None),
                 or_(model.announce_claimed_at.is_(None), model.announce_claimed_at < stale),
                 model.created_at < stale,

@@ -153,19 +153,29 @@ def confirm(session: Session, request: DeletionRequest, actor: Actor, settings: 
 def _schedule_clock(
     session: Session, request: DeletionRequest, calendar: WorkCalendar, settings: Settings
 ) -> None:
-    """The reminders of a running clock: working day 3, the due day, then escalation."""
+    """The reminders of a running clock: working day 3, the due day, then escalation.
+
+    Each goes out at the start of working hours. Scheduled again after a pause, a reminder
+    whose morning has passed is not sent late, and an overdue request's escalation resumes
+    the next working morning; a morning already sent is never sent twice.
+    """
     assert request.confirmed_at is not None and request.due_date is not None
     assert request.due_at is not None
     now = clock.now()
     day_zero = calendar.local_date(request.confirmed_at)
     third = calendar.add_working_days(day_zero, 3)
-    third_morning = _morning(calendar, third)
-    if settings.sla.working_days > 3 and third_morning > now and third < request.due_date:
-        reminders.schedule(session, request, "working_day_3", third_morning)
-    reminders.schedule(session, request, "due_day", max(_morning(calendar, request.due_date), now))
-    reminders.schedule(
-        session, request, "escalation", calendar.next_working_morning(request.due_at)
-    )
+    if settings.sla.working_days > 3 and third < request.due_date:
+        _unless_past(session, request, "working_day_3", _morning(calendar, third), now)
+    _unless_past(session, request, "due_day", _morning(calendar, request.due_date), now)
+    first_escalation = calendar.next_working_morning(max(request.due_at, now))
+    reminders.schedule(session, request, "escalation", first_escalation)
+
+
+def _unless_past(
+    session: Session, request: DeletionRequest, kind: str, at: datetime, now: datetime
+) -> None:
+    if at > now:
+        reminders.schedule(session, request, kind, at)
 
 
 CLOCK_REMINDERS = ("working_day_3", "due_day", "escalation")
@@ -381,28 +391,42 @@ class Standing:
         return f"{left} working day{'s' * (left != 1)} left"
 
 
+def effective_due(
+    request: DeletionRequest, calendar: WorkCalendar, now: datetime
+) -> tuple[date, datetime] | None:
+    """The deadline as it stands: while paused, moved out by the working days paused so far."""
+    if request.due_date is None or request.due_at is None:
+        return None
+    if request.paused_at is None or request.closed_at is not None:
+        return request.due_date, request.due_at
+    moved = calendar.extend(request.due_date, calendar.paused_working_days(request.paused_at, now))
+    return moved, calendar.end_of_day(moved)
+
+
 def standing(
     request: DeletionRequest, calendar: WorkCalendar, now: datetime | None = None
 ) -> Standing:
     moment = now or clock.now()
-    if request.due_date is None or request.due_at is None:
+    due = effective_due(request, calendar, moment)
+    if due is None:
         return Standing(None, False)
     end = request.closed_at or moment
-    today = calendar.local_date(end)
-    left = calendar.working_days_between(today, request.due_date)
-    return Standing(left, end > request.due_at)
+    left = calendar.working_days_between(calendar.local_date(end), due[0])
+    return Standing(left, end > due[1])
 
 
-def outcome(request: DeletionRequest, now: datetime | None = None) -> str:
+def outcome(request: DeletionRequest, calendar: WorkCalendar, now: datetime | None = None) -> str:
     """For the monthly report: met, breached, open, or how it ended without an SLA."""
     if request.status in (Status.REJECTED, Status.WITHDRAWN):
         return str(request.status)
-    if request.due_at is None:
+    moment = now or clock.now()
+    due = effective_due(request, calendar, moment)
+    if due is None:
         return "not confirmed"
     if request.status == Status.COMPLETED:
         assert request.closed_at is not None
-        return "met" if request.closed_at <= request.due_at else "breached"
-    return "breached" if (now or clock.now()) > request.due_at else "open"
+        return "met" if request.closed_at <= due[1] else "breached"
+    return "breached" if moment > due[1] else "open"
 
 
 def due_in_month(session: Session, organisation_id: str, month: date) -> list[DeletionRequest]:
@@ -431,6 +455,7 @@ def _morning(calendar: WorkCalendar, day: date) -> datetime:
 
 
 def _on_or_after(calendar: WorkCalendar, day: date) -> datetime:
-    """The first working morning on or after a local date, never in the past."""
+    """The first working morning on or after a local date; when that has passed, the next."""
     midnight = datetime.combine(day, time.min, tzinfo=calendar.zone)
-    return max(calendar.next_working_morning(midnight - timedelta(microseconds=1)), clock.now())
+    start = max(midnight - timedelta(microseconds=1), clock.now())
+    return calendar.next_working_morning(start)

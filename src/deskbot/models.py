@@ -255,6 +255,7 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     claimed_at: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # host:pid of the instance
     attempts: Mapped[int] = mapped_column(default=0)
     delivered: Mapped[list[str]] = mapped_column(default=list)  # recipients reached so far
     sent_at: Mapped[datetime | None]

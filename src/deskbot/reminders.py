@@ -7,6 +7,8 @@ The due query reads the (status, due_at) index, so a tick costs what is due, not
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -21,6 +23,8 @@ PENDING, SENT, CANCELLED, SKIPPED, FAILED = "pending", "sent", "cancelled", "ski
 LEASE = timedelta(minutes=5)  # a claim older than this was lost with its process: retry
 MAX_ATTEMPTS = 5
 SUBJECT = "deletion_request"
+# Which instance claimed a reminder, for the operator reading the table.
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
 def schedule(session: Session, request: DeletionRequest, kind: str, due_at: datetime) -> None:
@@ -68,13 +72,15 @@ def cancel(
 
 
 def claim_due(
-    session: Session, *, limit: int = 100, subject_id: int | None = None
+    session: Session, *, organisation_id: str, limit: int = 100, subject_id: int | None = None
 ) -> tuple[str, list[int]]:
     """Claim up to `limit` due reminders for this caller: a token and the claimed IDs.
 
     On PostgreSQL the rows are locked with SKIP LOCKED, so a second process claims others at
     the same moment; SQLite's single writer orders the processes instead. A claim holds for
     LEASE: if its process dies before sending, the reminder becomes due again after that.
+    The sender renews the claim just before sending (renew), so a long batch is never
+    re-claimed while it is being worked through.
     """
     now = clock.now()
     token = uuid.uuid4().hex
@@ -84,6 +90,7 @@ def claim_due(
             Reminder.status == PENDING,
             Reminder.due_at <= now,
             or_(Reminder.claimed_at.is_(None), Reminder.claimed_at < now - LEASE),
+            Reminder.organisation_id == organisation_id,
         )
         .order_by(Reminder.due_at)
         .limit(limit)
@@ -96,10 +103,30 @@ def claim_due(
         session.execute(
             update(Reminder)
             .where(Reminder.id.in_(ids))
-            .values(claimed_at=now, claim_token=token, attempts=Reminder.attempts + 1)
+            .values(
+                claimed_at=now,
+                claim_token=token,
+                claimed_by=INSTANCE,
+                attempts=Reminder.attempts + 1,
+            )
             .execution_options(synchronize_session=False)
         )
     return token, ids
+
+
+def renew(session: Session, reminder_id: int, token: str) -> Reminder | None:
+    """Renew this caller's claim right before sending; None when it no longer holds."""
+    renewed = session.execute(
+        update(Reminder)
+        .where(
+            Reminder.id == reminder_id, Reminder.claim_token == token, Reminder.status == PENDING
+        )
+        .values(claimed_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(renewed, "rowcount", 0) != 1:
+        return None
+    return claimed(session, reminder_id, token)
 
 
 def claimed(session: Session, reminder_id: int, token: str) -> Reminder | None:
@@ -118,8 +145,11 @@ def finish(session: Session, reminder: Reminder, *, status: str, delivered: list
         reminder.sent_at = clock.now()
 
 
-def record_progress(session: Session, reminder: Reminder, delivered: list[str]) -> None:
-    """A delivery failed part-way: keep who was reached, and give up after MAX_ATTEMPTS."""
+def record_progress(session: Session, reminder: Reminder, delivered: list[str]) -> bool:
+    """A delivery failed part-way: keep who was reached; True when it is given up for good
+    (after MAX_ATTEMPTS), otherwise it is tried again once the lease has run out."""
     reminder.delivered = delivered
     if reminder.attempts >= MAX_ATTEMPTS:
         reminder.status = FAILED
+        return True
+    return False

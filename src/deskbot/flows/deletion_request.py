@@ -60,8 +60,13 @@ def build(settings: Settings) -> Flow:
             )
         return text
 
+    zone = settings.work_calendar().zone
+
+    def today() -> date:
+        return clock.now().astimezone(zone).date()
+
     def asked_on(raw: str, _answers: Mapping[str, Any]) -> str:
-        return parse_date(raw, today=clock.now().astimezone(settings.work_calendar().zone).date())
+        return parse_date(raw, today=today())
 
     steps = (
         Step(
@@ -119,7 +124,7 @@ def build(settings: Settings) -> Flow:
         title="Delete a client account",
         steps=steps,
         page_titles=("The request",),
-        notices=notices,
+        notices=lambda answers: notices(answers, today()),
         wording=Wording(
             item="deletion request",
             summary_intro=(
@@ -176,13 +181,12 @@ def note(raw: str, _answers: Mapping[str, Any]) -> str:
     return raw
 
 
-def notices(answers: Mapping[str, Any]) -> list[Notice]:
+def notices(answers: Mapping[str, Any], today: date) -> list[Notice]:
     """How close the statutory limit is, once the request date is known."""
     asked = answers.get("asked_on")
     if not isinstance(asked, str):
         return []
     limit = statutory_deadline(date.fromisoformat(asked))
-    today = clock.now().date()
     if limit < today:
         return [
             Notice(

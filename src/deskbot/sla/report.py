@@ -34,7 +34,8 @@ def parse_month(text: str) -> date:
 
 def monthly_csv(db: Database, settings: Settings, month: date) -> tuple[str, dict[str, int]]:
     """The CSV text (no client IDs: the report needs none) and a count per outcome."""
-    zone = settings.work_calendar().zone
+    calendar = settings.work_calendar()
+    zone = calendar.zone
 
     def local(moment: datetime | None) -> str:
         return moment.astimezone(zone).isoformat(timespec="minutes") if moment else ""
@@ -45,7 +46,7 @@ def monthly_csv(db: Database, settings: Settings, month: date) -> tuple[str, dic
     counts: dict[str, int] = {}
     with db.transaction() as session:
         for request in deletions.due_in_month(session, settings.organisation_id, month):
-            outcome = deletions.outcome(request)
+            outcome = deletions.outcome(request, calendar)
             counts[outcome] = counts.get(outcome, 0) + 1
             completed = request.closed_at if request.status == deletions.Status.COMPLETED else None
             writer.writerow(

@@ -96,7 +96,12 @@ def announce(services: Services, request_id: int) -> None:
 
 def announce_pending(services: Services) -> int:
     with services.db.transaction() as session:
-        pending = [r.id for r in announcing.unannounced(session, DeletionRequest)]
+        pending = [
+            r.id
+            for r in announcing.unannounced(
+                session, DeletionRequest, organisation_id=services.settings.organisation_id
+            )
+        ]
     for request_id in pending:
         announce(services, request_id)
     return len(pending)
@@ -132,6 +137,11 @@ def refresh(services: Services, request_id: int) -> None:
 
 # ---- reminders -------------------------------------------------------------------------------
 
+# Slack errors that no retry will cure: the recipient is skipped, the others still get it.
+GONE = frozenset(
+    {"channel_not_found", "account_inactive", "user_not_found", "is_archived", "not_in_channel"}
+)
+
 
 def send_due(services: Services, *, subject_id: int | None = None, limit: int = 100) -> int:
     """Claim due reminders and send each once; the ticker's job, and right after a change.
@@ -142,7 +152,12 @@ def send_due(services: Services, *, subject_id: int | None = None, limit: int = 
     total = 0
     while True:
         with services.db.transaction() as session:
-            token, claimed = reminders.claim_due(session, limit=limit, subject_id=subject_id)
+            token, claimed = reminders.claim_due(
+                session,
+                organisation_id=services.settings.organisation_id,
+                limit=limit,
+                subject_id=subject_id,
+            )
         for reminder_id in claimed:
             _send_one(services, reminder_id, token)
         total += len(claimed)
@@ -158,11 +173,16 @@ def _recipients(services: Services, request: DeletionRequest, kind: str) -> list
     requesters = [request.requester_id]
     if request.submitted_by and request.submitted_by != request.requester_id:
         requesters.append(request.submitted_by)
+    confirmers = []
+    if request.status == Status.REQUESTED or services.settings.sla.four_eyes:
+        confirmers = [
+            m for m in services.roles.members(Role.APPLICATION_MANAGER) if m != request.requester_id
+        ]
     chosen = {
         "working_day_3": desk,
         "due_day": desk,
         "escalation": leads,
-        "confirmation_pending": [request.requester_id],
+        "confirmation_pending": [request.requester_id, *confirmers],
         "statutory_near": requesters + desk + leads,
         "outcome": requesters,
     }[kind]
@@ -182,47 +202,55 @@ def _still_relevant(request: DeletionRequest, kind: str) -> bool:
 
 
 def _send_one(services: Services, reminder_id: int, token: str) -> None:
+    """Send one claimed reminder to each of its recipients, and record that it went."""
     with services.db.transaction() as session:
-        reminder = reminders.claimed(session, reminder_id, token)
-        if reminder is None:
+        reminder = reminders.renew(session, reminder_id, token)
+        if reminder is None:  # taken over after a lost lease, or cancelled meanwhile
             return
         request = session.get(DeletionRequest, reminder.subject_id)
         if request is None or not _still_relevant(request, reminder.kind):
             reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
             return
         kind, delivered = reminder.kind, list(reminder.delivered or [])
-        text = _reminder_text(services, request, kind)
-        targets = [t for t in _recipients(services, request, kind) if t not in delivered]
-    try:
-        for target in targets:
+    # Outside the transaction: role lookups may ask Slack for group members.
+    text = _reminder_text(services, request, kind)
+    targets = [t for t in _recipients(services, request, kind) if t not in delivered]
+    retry = False
+    for target in targets:
+        try:
             services.client.chat_postMessage(channel=target, text=text, unfurl_links=False)
             delivered.append(target)
-    except Exception as problem:
-        log.error(
-            "reminder %d not sent: %s %s",
-            reminder_id,
-            type(problem).__name__,
-            _slack_error(problem),
-        )
-        with services.db.transaction() as session:
-            if (again := reminders.claimed(session, reminder_id, token)) is not None:
-                reminders.record_progress(session, again, delivered)
-        return
+        except SlackApiError as problem:
+            code = _slack_error(problem)
+            log.warning("reminder %d not delivered to one recipient: %s", reminder_id, code)
+            if code in GONE:
+                delivered.append(f"gone:{target}")
+                continue
+            retry = True
+            break
+        except Exception as problem:
+            log.error("reminder %d not sent: %s", reminder_id, type(problem).__name__)
+            retry = True
+            break
     with services.db.transaction() as session:
-        if (done := reminders.claimed(session, reminder_id, token)) is None:
+        if (current := reminders.claimed(session, reminder_id, token)) is None:
             return
-        reminders.finish(session, done, status=reminders.SENT, delivered=delivered)
-        _follow_up(session, services, done)
+        if retry and not reminders.record_progress(session, current, delivered):
+            return  # tried again once the lease has run out
+        if not retry:
+            reminders.finish(session, current, status=reminders.SENT, delivered=delivered)
+        _follow_up(session, services, current)
 
 
-def _follow_up(session: Session, services: Services, sent: Reminder) -> None:
-    """An escalation repeats each working morning until the request is done."""
-    if sent.kind != "escalation":
+def _follow_up(session: Session, services: Services, done: Reminder) -> None:
+    """An escalation repeats each working morning until the request is done, even when one
+    escalation could not be delivered."""
+    if done.kind != "escalation":
         return
-    request = session.get(DeletionRequest, sent.subject_id)
+    request = session.get(DeletionRequest, done.subject_id)
     if request is not None and _still_relevant(request, "escalation"):
         calendar = services.settings.work_calendar()
-        following = calendar.next_working_morning(max(sent.due_at, clock.now()))
+        following = calendar.next_working_morning(max(done.due_at, clock.now()))
         reminders.schedule(session, request, "escalation", following)
 
 
@@ -253,6 +281,7 @@ def act(services: Services, user_id: str, request_id: int, change: Change) -> st
 
     Slack hears of it afterwards (after_change), so a view submission can be answered first.
     """
+    actor = services.runner.actor(user_id)  # may ask Slack: not while holding the row
     with services.db.transaction() as session:
         request = deletions.get(
             session, services.settings.organisation_id, request_id, for_update=True
@@ -260,7 +289,7 @@ def act(services: Services, user_id: str, request_id: int, change: Change) -> st
         if request is None:
             return "That deletion request does not exist (any more)."
         try:
-            change(session, request, services.runner.actor(user_id))
+            change(session, request, actor)
         except Refused as refused:
             return str(refused)
     return None
@@ -481,7 +510,9 @@ def upload_report(
     from deskbot.sla.report import monthly_csv, parse_month
 
     try:
-        month = parse_month(month_text) if month_text else clock.now().date().replace(day=1)
+        zone = services.settings.work_calendar().zone
+        this_month = clock.now().astimezone(zone).date().replace(day=1)
+        month = parse_month(month_text) if month_text else this_month
     except ValueError as problem:
         respond(text=str(problem))
         return
@@ -501,12 +532,13 @@ def upload_report(
 def publish_home(services: Services, user_id: str, *, page: int = 0) -> None:
     """The user's App Home: their own requests, and for the desk the open ones, a page at a time."""
     settings = services.settings
+    sees_all = services.roles.has_any(user_id, SEES_DELETIONS)
     with services.db.transaction() as session:
         mine = deletions.requested_by(session, settings.organisation_id, user_id, limit=5)
         blocks = views.tracker(
             mine, len(mine), settings, title="Your deletion requests", empty=NONE_OF_YOURS
         )
-        if services.roles.has_any(user_id, SEES_DELETIONS):
+        if sees_all:
             rows, total = deletions.open_requests(
                 session,
                 settings.organisation_id,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from deskbot import deletions
+from deskbot import clock, deletions
 from deskbot.deletions import Status
 from deskbot.flows.deletion_request import ERASED
 from deskbot.models import DeletionRequest
@@ -124,8 +124,9 @@ def _buttons(request: DeletionRequest, audience: str, settings: Settings) -> lis
 def card(request: DeletionRequest, audience: str, settings: Settings) -> list[dict[str, Any]]:
     calendar = settings.work_calendar()
     standing = deletions.standing(request, calendar)
-    due = day(request.due_date)
-    if request.due_date is not None and request.closed_at is None:
+    current = deletions.effective_due(request, calendar, clock.now())
+    due = day(current[0] if current else None)
+    if current is not None and request.closed_at is None:
         due += f" ({standing.text})"
     people = [f"Requested by <@{request.requester_id}>"]
     if request.confirmed_by:
@@ -160,8 +161,6 @@ def card(request: DeletionRequest, audience: str, settings: Settings) -> list[di
 
 
 def confirm_modal(request: DeletionRequest, settings: Settings) -> dict[str, Any]:
-    from deskbot import clock
-
     calendar = settings.work_calendar()
     return render_view(
         "slack/deletion_confirm_modal.json.j2",
@@ -208,7 +207,9 @@ def reason_modal(request: DeletionRequest, action: str) -> dict[str, Any]:
 
 
 def tracker_line(request: DeletionRequest, settings: Settings) -> str:
-    standing = deletions.standing(request, settings.work_calendar())
+    calendar = settings.work_calendar()
+    standing = deletions.standing(request, calendar)
+    current = deletions.effective_due(request, calendar, clock.now())
     parts = [
         f"*{request.reference}*",
         escape_mrkdwn(request.platform),
@@ -216,9 +217,9 @@ def tracker_line(request: DeletionRequest, settings: Settings) -> str:
         deletions.label(request),
         f"<@{request.assignee_id}>" if request.assignee_id else "unassigned",
     ]
-    if request.due_date is not None:
+    if current is not None:
         icon = ":red_circle: " if standing.overdue else ""
-        parts.append(f"{icon}due {day(request.due_date)} ({standing.text})")
+        parts.append(f"{icon}due {day(current[0])} ({standing.text})")
     return " · ".join(parts)
 
 

@@ -96,7 +96,9 @@ def announce(services: Services, report: BugReport) -> None:
 def announce_pending(services: Services) -> int:
     """The ticker's job: announce filed items whose announcement never finished."""
     with services.db.transaction() as session:
-        pending = announcing.unannounced(session, BugReport)
+        pending = announcing.unannounced(
+            session, BugReport, organisation_id=services.settings.organisation_id
+        )
     for report in pending:
         announce(services, report)
     return len(pending) + deletion_desk.announce_pending(services)

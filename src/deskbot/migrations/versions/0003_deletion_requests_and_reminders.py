@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("claimed_at", TIMESTAMP, nullable=True),
         sa.Column("claim_token", sa.String(length=32), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("delivered", JSON, nullable=False),
         sa.Column("sent_at", TIMESTAMP, nullable=True),
