@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from deskbot import clock
@@ -38,18 +39,22 @@ def schedule(session: Session, request: DeletionRequest, kind: str, due_at: date
         )
     ).first()
     if existing is None:
-        session.add(
-            Reminder(
-                organisation_id=request.organisation_id,
-                subject_type=SUBJECT,
-                subject_id=request.id,
-                kind=kind,
-                due_at=due_at,
-                status=PENDING,
-                attempts=0,
-                delivered=[],
-            )
-        )
+        try:
+            with session.begin_nested():
+                session.add(
+                    Reminder(
+                        organisation_id=request.organisation_id,
+                        subject_type=SUBJECT,
+                        subject_id=request.id,
+                        kind=kind,
+                        due_at=due_at,
+                        status=PENDING,
+                        attempts=0,
+                        delivered=[],
+                    )
+                )
+        except IntegrityError:
+            pass  # another process scheduled the very same reminder a moment ago
     elif existing.status == CANCELLED:
         existing.status = PENDING
 

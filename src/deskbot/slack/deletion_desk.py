@@ -159,7 +159,12 @@ def send_due(services: Services, *, subject_id: int | None = None, limit: int = 
                 subject_id=subject_id,
             )
         for reminder_id in claimed:
-            _send_one(services, reminder_id, token)
+            try:
+                _send_one(services, reminder_id, token)
+            except Exception as problem:
+                # One reminder's trouble (the database, say) must not stop the others; it is
+                # tried again once its lease has run out.
+                log.error("reminder %d failed: %s", reminder_id, type(problem).__name__)
         total += len(claimed)
         if len(claimed) < limit:
             return total
