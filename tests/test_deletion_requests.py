@@ -206,11 +206,15 @@ def test_an_application_manager_requests_and_the_desk_completes_it(
     assert "Only service-desk agents" in standin.ephemerals(OUTSIDER)[0]["text"]
     assert request_row(deskbot).assignee_id is None
 
+    # The organisation closes on Wed 8 April after all: this request keeps its deadline.
+    deskbot.services.settings.sla.closed_dates = [date(2026, 4, 8)]
     driver.click(AGENT, card, Action.DELETION_CLAIM)
     updated = eventually(
         lambda: (m := standin.message(TRIAGE, card["ts"])) and f"<@{AGENT}>" in text(m) and m
     )
     assert updated and Action.DELETION_CLAIM not in buttons(updated)
+    assert "earlier working-day calendar" in text(updated) and "Mon 13 Apr" in text(updated)
+    assert request_row(deskbot).due_date == date(2026, 4, 13)
 
     # Working day 3, at the start of working hours: the assignee is reminded, once.
     good_friday.to(amsterdam(2026, 4, 9, 8, 59))

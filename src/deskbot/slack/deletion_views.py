@@ -139,6 +139,14 @@ def card(request: DeletionRequest, audience: str, settings: Settings) -> list[di
         texts.append(("Waiting for the requester", request.pause_reason))
     if request.status == Status.REJECTED and request.close_reason:
         texts.append(("Reason for rejection", request.close_reason))
+    if request.calendar and request.calendar != calendar.identity and request.closed_at is None:
+        # Never recomputed: a changed holiday list or closing day applies to new requests only.
+        texts.append(
+            (
+                "Calendar",
+                "The deadline was fixed under an earlier working-day calendar and is kept.",
+            )
+        )
     unconfirmed = request.closed_at is None and request.status in deletions.UNCONFIRMED
     built = Card(
         id=request.id,
