@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from deskbot.accounts.cli import accounts_app
+from deskbot.audit_cli import audit_app
 from deskbot.settings import Settings, get_settings
 from deskbot.sla.cli import sla_app
 
@@ -20,6 +21,7 @@ manifest_app = typer.Typer(help="The Slack app manifest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(sla_app, name="sla")
+app.add_typer(audit_app, name="audit")
 app.add_typer(manifest_app, name="manifest")
 
 err = Console(stderr=True)

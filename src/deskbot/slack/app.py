@@ -103,7 +103,15 @@ def later(listener: Callable[..., Any]) -> Register:
 
 def build_app(services: Services, *, verify_requests: bool = True) -> App:
     """The Bolt app; verify_requests is off only for Socket Mode, where Slack signs nothing."""
-    from deskbot.slack import commands, deletion_desk, email_check, events, flow_dm, flow_modal
+    from deskbot.slack import (
+        commands,
+        deletion_desk,
+        desk_tools,
+        email_check,
+        events,
+        flow_dm,
+        flow_modal,
+    )
 
     settings = services.settings
     app = App(
@@ -132,6 +140,7 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
     events.register(app, services)
     email_check.register(app, services)
     deletion_desk.register(app, services)
+    desk_tools.register(app, services)
 
     @app.error
     def on_error(error: Exception, body: dict[str, object]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from deskbot.flows import bug_report, deletion_request
-from deskbot.slack import deletion_desk, email_check, flow_dm, flow_modal
+from deskbot.slack import deletion_desk, desk_tools, email_check, flow_dm, flow_modal
 from deskbot.slack.access import WHAT, may_start, not_allowed
 from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.ids import COMMAND, Shortcut
@@ -25,6 +25,9 @@ TOPICS = {
     "email": "email",
     "mail": "email",
     "e-mail": "email",
+    "whoami": "whoami",
+    "find": "find",
+    "search": "find",
 }
 FLOWS = {"bug": bug_report.NAME, "delete": deletion_request.NAME}
 
@@ -50,6 +53,10 @@ def register(app: App, services: Services) -> None:
             email_check.command(services, body, respond, " ".join(rest))
         elif topic == "deletions":
             deletion_desk.command(services, body, respond, rest)
+        elif topic == "whoami":
+            desk_tools.whoami(services, user_id, respond)
+        elif topic == "find":
+            desk_tools.find(services, user_id, " ".join(rest), respond)
         elif topic in FLOWS:
             flow = FLOWS[topic]
             if not services.runner.may_start(user_id, flow):

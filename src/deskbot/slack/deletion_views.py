@@ -35,9 +35,13 @@ class Card:
 
 
 def _button(
-    text: str, action: Action, style: str | None = None, confirm: dict[str, Any] | None = None
+    text: str,
+    action: Action,
+    style: str | None = None,
+    confirm: dict[str, Any] | None = None,
+    value: str | None = None,
 ) -> dict[str, Any]:
-    return {"text": text, "action": action, "style": style, "confirm": confirm}
+    return {"text": text, "action": action, "style": style, "confirm": confirm, "value": value}
 
 
 def _lead(request: DeletionRequest, audience: str, settings: Settings) -> str:
@@ -69,8 +73,9 @@ def _lead(request: DeletionRequest, audience: str, settings: Settings) -> str:
 
 
 def _buttons(request: DeletionRequest, audience: str, settings: Settings) -> list[dict[str, Any]]:
+    history = _button("History", Action.HISTORY, value=request.reference)
     if request.closed_at is not None:
-        return []
+        return [history] if audience == DESK else []
     status = Status(request.status)
     confirm = _button("Confirm deletion…", Action.DELETION_CONFIRM, "danger")
     withdraw = _button(
@@ -93,7 +98,7 @@ def _buttons(request: DeletionRequest, audience: str, settings: Settings) -> lis
             shown.append(withdraw)
         return shown
     if status in deletions.UNCONFIRMED:
-        return [confirm]
+        return [confirm, history]
     shown = []
     if request.assignee_id is None:
         shown.append(_button("Claim", Action.DELETION_CLAIM, "primary"))
@@ -118,6 +123,7 @@ def _buttons(request: DeletionRequest, audience: str, settings: Settings) -> lis
         )
     )
     shown.append(_button("Reject…", Action.DELETION_REJECT, "danger"))
+    shown.append(history)
     return shown
 
 

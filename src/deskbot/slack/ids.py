@@ -44,6 +44,7 @@ class Action(StrEnum):
     DELETION_COMPLETE = "deletion-complete"
     DELETION_REJECT = "deletion-reject"
     DELETION_WITHDRAW = "deletion-withdraw"
+    HISTORY = "item-history"
     HOME_PREVIOUS = "home-page-previous"
     HOME_NEXT = "home-page-next"
 

@@ -9,7 +9,7 @@ from deskbot import privacy
 from deskbot.flows import presenting
 from deskbot.flows.engine import Flow, Kind, Notice, Option, Step
 from deskbot.models import BugReport
-from deskbot.slack.ids import DM_ACTIONS, MODAL_ACTIONS, View
+from deskbot.slack.ids import DM_ACTIONS, MODAL_ACTIONS, Action, View
 from deskbot.templating import render_blocks, render_view
 
 RADIO_LIMIT = 5  # more options than this read better as a drop-down
@@ -199,4 +199,5 @@ def triage_card(flow: Flow, report: BugReport) -> list[dict[str, Any]]:
         status=report.status,
         lines=shown,
         notices=[],
+        actions={"history": Action.HISTORY},
     )
