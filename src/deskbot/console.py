@@ -21,6 +21,7 @@ from deskbot.flows.deletion_request import ERASED
 from deskbot.flows.engine import Conversation, Kind, Outcome, Step
 from deskbot.flows.runner import FlowRunner, Incomplete, NotYours
 from deskbot.models import DeletionRequest
+from deskbot.roles import Refused
 from deskbot.templating import render_text
 
 CONSOLE_USER = "console"
@@ -259,7 +260,7 @@ class ConsoleSession:
             assert current is not None
             try:
                 deletions.confirm(session, current, self.runner.actor(CONSOLE_USER), settings)
-            except deletions.Refused as refused:
+            except Refused as refused:
                 self.out.print(f"[red]{refused}[/]")
                 return
             due = current.due_date

@@ -21,7 +21,7 @@ from deskbot import audit, clock, drafts, reminders
 from deskbot.bugs import next_number
 from deskbot.flows.engine import Flow, Invalid
 from deskbot.models import DeletionRequest, Draft
-from deskbot.roles import Role
+from deskbot.roles import Actor, Refused, Role
 from deskbot.settings import Settings
 from deskbot.sla.calendar import WorkCalendar, statutory_deadline
 
@@ -42,19 +42,6 @@ OPEN = frozenset(
 UNCONFIRMED = frozenset({Status.REQUESTED, Status.AWAITING_CONFIRMATION})
 RUNNING = frozenset({Status.CONFIRMED, Status.IN_PROGRESS})
 SUBJECT = "deletion_request"
-
-
-class Refused(Exception):
-    """The user may not do this now; the message says why, in words for them."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: str
-    roles: frozenset[Role]
-
-    def holds(self, *roles: Role) -> bool:
-        return bool(self.roles.intersection(roles))
 
 
 def _audit(

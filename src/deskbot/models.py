@@ -88,6 +88,13 @@ class BugReport(Base):
     announce_claimed_at: Mapped[datetime | None]
     receipt_sent_at: Mapped[datetime | None]
     announced_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The service desk's work on it.
+    assignee_id: Mapped[str | None] = mapped_column(String(32))
+    forwarded_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolution: Mapped[str | None] = mapped_column(Text)  # the answer the reporter was given
+    updated_at: Mapped[datetime | None]
 
     @property
     def reference(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from deskbot.settings import Roles
@@ -24,6 +25,21 @@ MAY_CHECK_EMAIL = frozenset({Role.APPLICATION_MANAGER, Role.AGENT, Role.DATA_OFF
 MAY_REQUEST_DELETION = frozenset({Role.APPLICATION_MANAGER, Role.THERAPIST})
 SEES_DELETIONS = frozenset({Role.APPLICATION_MANAGER, Role.AGENT, Role.LEAD})
 SEES_CLIENT_DATA = frozenset({Role.DATA_OFFICER})
+
+
+class Refused(Exception):
+    """The user may not do this now; the message says why, in words for them."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user who clicked, with the roles they hold at that moment."""
+
+    user_id: str
+    roles: frozenset[Role]
+
+    def holds(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
 
 
 class RoleDirectory:

@@ -87,6 +87,23 @@ class Sla(BaseModel):
     statutory_warning_days: int = Field(default=7, ge=1)
 
 
+class Smtp(BaseModel):
+    """The mail server that carries bug reports to the vendor; unconfigured, nothing is mailed."""
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = True
+    sender: str | None = None  # the From address
+    vendor_address: str | None = None  # the To address
+    timeout: float = Field(default=10, gt=0)  # seconds, for connecting and for each reply
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host and self.sender and self.vendor_address)
+
+
 class Settings(BaseSettings):
     """Everything deskbot can be told; see the README for each setting and its default."""
 
@@ -110,6 +127,7 @@ class Settings(BaseSettings):
     triage_channel: str | None = None
     sla: Sla = Field(default_factory=Sla)
     tick_seconds: int = Field(default=60, ge=1)
+    smtp: Smtp = Field(default_factory=Smtp)
 
     database_url: str = DEFAULT_DATABASE_URL
     auto_migrate: bool = True

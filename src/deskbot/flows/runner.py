@@ -16,7 +16,7 @@ from deskbot.db import Database
 from deskbot.flows import bug_report, deletion_request, get_flow
 from deskbot.flows.engine import Conversation, Flow, Invalid, Kind, Outcome, clean_page
 from deskbot.models import BugReport, DeletionRequest, Draft, SlackDelivery
-from deskbot.roles import MAY_REPORT_BUGS, MAY_REQUEST_DELETION, Role
+from deskbot.roles import MAY_REPORT_BUGS, MAY_REQUEST_DELETION, Actor, Role
 from deskbot.settings import Settings
 
 SUMMARY = "summary"  # where a conversation stands once every question is answered
@@ -125,8 +125,8 @@ class FlowRunner:
         """Asked before every move: a role taken away stops an unfinished draft too."""
         return bool(self.roles_of(user_id) & MAY_START[flow])
 
-    def actor(self, user_id: str) -> deletions.Actor:
-        return deletions.Actor(user_id, self.roles_of(user_id))
+    def actor(self, user_id: str) -> Actor:
+        return Actor(user_id, self.roles_of(user_id))
 
     @property
     def ttl(self) -> timedelta:

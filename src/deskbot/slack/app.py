@@ -111,6 +111,8 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
         events,
         flow_dm,
         flow_modal,
+        home,
+        triage_desk,
     )
 
     settings = services.settings
@@ -141,6 +143,8 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
     email_check.register(app, services)
     deletion_desk.register(app, services)
     desk_tools.register(app, services)
+    triage_desk.register(app, services)
+    home.register(app, services)
 
     @app.error
     def on_error(error: Exception, body: dict[str, object]) -> None:

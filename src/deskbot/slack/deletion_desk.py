@@ -8,7 +8,6 @@ every change then updates each copy of the request's card in place.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +16,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from deskbot import announcing, clock, deletions, privacy, reminders
-from deskbot.deletions import Actor, Refused, Status
+from deskbot.deletions import Status
 from deskbot.flows.bug_report import KIND_NAMES
 from deskbot.flows.engine import Invalid
 from deskbot.models import DeletionRequest, Reminder
-from deskbot.roles import SEES_DELETIONS, Role
+from deskbot.roles import SEES_DELETIONS, Actor, Refused, Role
 from deskbot.slack import deletion_views as views
 from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action, View
@@ -30,7 +29,6 @@ from deskbot.slack.views import modal_notice
 from deskbot.templating import render_text
 
 log = logging.getLogger(__name__)
-HOME_PAGE_SIZE = 10
 NONE_OF_YOURS = "You have not asked for any deletions. `/desk delete` starts a request."
 COMMAND_ROWS = 15
 
@@ -454,16 +452,6 @@ def register(app: App, services: Services) -> None:
     def withdraw(body: dict[str, Any]) -> None:
         clicked(body, deletions.withdraw)
 
-    @later(app.action(re.compile(rf"^({Action.HOME_PREVIOUS}|{Action.HOME_NEXT})$")))
-    def home_page(body: dict[str, Any]) -> None:
-        _, _, page = (body["actions"][0].get("value") or "").partition(":")
-        publish_home(services, body["user"]["id"], page=int(page) if page.isdigit() else 0)
-
-    @later(app.event("app_home_opened"))
-    def home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home":
-            publish_home(services, event["user"])
-
 
 def checked_reason(reason: str) -> str:
     """A pause or rejection reason: short, and without personal data."""
@@ -532,31 +520,3 @@ def upload_report(
         initial_comment=f"Deletion requests due in {month:%B %Y}: {summary}.",
     )
     respond(text=f"I have sent you the report for {month:%B %Y} in a direct message.")
-
-
-def publish_home(services: Services, user_id: str, *, page: int = 0) -> None:
-    """The user's App Home: their own requests, and for the desk the open ones, a page at a time."""
-    settings = services.settings
-    sees_all = services.roles.has_any(user_id, SEES_DELETIONS)
-    with services.db.transaction() as session:
-        mine = deletions.requested_by(session, settings.organisation_id, user_id, limit=5)
-        blocks = views.tracker(
-            mine, len(mine), settings, title="Your deletion requests", empty=NONE_OF_YOURS
-        )
-        if sees_all:
-            rows, total = deletions.open_requests(
-                session,
-                settings.organisation_id,
-                offset=page * HOME_PAGE_SIZE,
-                limit=HOME_PAGE_SIZE,
-            )
-            blocks += views.tracker(
-                rows,
-                total,
-                settings,
-                title="Open deletion requests",
-                page=page,
-                per_page=HOME_PAGE_SIZE,
-                pager="deletions",
-            )
-    services.client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from deskbot import announcing, clock, deletions, drafts
 from deskbot.flows.runner import Filed, Item, filed_from
 from deskbot.models import BugReport, DeletionRequest
+from deskbot.roles import Refused
 from deskbot.slack import deletion_desk, deletion_views, views
 from deskbot.slack.app import Services
 
@@ -43,7 +44,7 @@ def filed_view(services: Services, filed: Filed, user_id: str) -> dict[str, Any]
         )
     try:
         deletions.may_confirm(item, services.runner.actor(user_id), services.settings)
-    except deletions.Refused:
+    except Refused:
         return views.modal_notice(
             "Deletion requested",
             f":white_check_mark: Requested as *{item.reference}*. It needs a confirmation by "
@@ -78,7 +79,7 @@ def announce(services: Services, report: BugReport) -> None:
             posted = services.client.chat_postMessage(
                 channel=channel,
                 text=f"New bug report {claimed.reference}",
-                blocks=views.triage_card(flow, claimed),
+                blocks=views.triage_card(flow, claimed, mails=services.settings.smtp.configured),
                 unfurl_links=False,
             )
             done.update(triage_channel=posted["channel"], triage_ts=posted["ts"])

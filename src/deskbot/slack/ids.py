@@ -21,6 +21,7 @@ class View(StrEnum):
     EMAIL_REPLY = "email-check-reply"
     DELETION_CONFIRM = "deletion-confirm"
     DELETION_REASON = "deletion-reason"
+    TRIAGE_TEXT = "triage-text"  # ask, resolve, reply: one text, its purpose in the metadata
 
 
 class Action(StrEnum):
@@ -45,6 +46,15 @@ class Action(StrEnum):
     DELETION_REJECT = "deletion-reject"
     DELETION_WITHDRAW = "deletion-withdraw"
     HISTORY = "item-history"
+    TRIAGE_CLAIM = "triage-claim"
+    TRIAGE_ASSIGN = "triage-assign"
+    TRIAGE_STATUS = "triage-status"
+    TRIAGE_ASK = "triage-ask"
+    TRIAGE_FORWARD = "triage-forward"
+    TRIAGE_RESOLVE = "triage-resolve"
+    TRIAGE_REPLY = "triage-reply"
+    HOME_RESUME = "home-draft-resume"
+    HOME_DISCARD = "home-draft-discard"
     HOME_PREVIOUS = "home-page-previous"
     HOME_NEXT = "home-page-next"
 
@@ -65,4 +75,14 @@ DM_ACTIONS = {
     "skip": Action.DM_SKIP,
     "cancel": Action.DM_CANCEL,
     "submit": Action.DM_SUBMIT,
+}
+
+TRIAGE_ACTIONS = {
+    "claim": Action.TRIAGE_CLAIM,
+    "assign": Action.TRIAGE_ASSIGN,
+    "status": Action.TRIAGE_STATUS,
+    "ask": Action.TRIAGE_ASK,
+    "forward": Action.TRIAGE_FORWARD,
+    "resolve": Action.TRIAGE_RESOLVE,
+    "history": Action.HISTORY,
 }

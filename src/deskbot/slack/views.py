@@ -9,7 +9,7 @@ from deskbot import privacy
 from deskbot.flows import presenting
 from deskbot.flows.engine import Flow, Kind, Notice, Option, Step
 from deskbot.models import BugReport
-from deskbot.slack.ids import DM_ACTIONS, MODAL_ACTIONS, Action, View
+from deskbot.slack.ids import DM_ACTIONS, MODAL_ACTIONS, TRIAGE_ACTIONS, Action, View
 from deskbot.templating import render_blocks, render_view
 
 RADIO_LIMIT = 5  # more options than this read better as a drop-down
@@ -187,17 +187,44 @@ def filed_receipt(flow: Flow, report: BugReport) -> list[dict[str, Any]]:
     return render_blocks("slack/filed.json.j2", reference=report.reference, hints=hints)
 
 
-def triage_card(flow: Flow, report: BugReport) -> list[dict[str, Any]]:
+def triage_card(flow: Flow, report: BugReport, *, mails: bool = False) -> list[dict[str, Any]]:
     """The service desk's copy: personal data redacted, never the reporter's warnings."""
+    from deskbot import triage
+
     shown = presenting.lines(flow, report.answers, transform=privacy.redact)
     headline = next((line.value for line in shown if line.key == "actual"), "")
     return render_blocks(
         "slack/triage_card.json.j2",
         reference=report.reference,
+        report_id=report.id,
         headline=headline.splitlines()[0] if headline else "",
         reporter_id=report.reporter_id,
-        status=report.status,
+        assignee_id=report.assignee_id,
+        status=triage.label(report),
         lines=shown,
         notices=[],
-        actions={"history": Action.HISTORY},
+        resolution=privacy.redact(report.resolution) if report.resolution else None,
+        open=report.status != triage.Status.RESOLVED,
+        statuses=[
+            {"value": s.value, "label": triage.LABELS[s].capitalize()} for s in triage.SETTABLE
+        ],
+        mails=mails,
+        actions=TRIAGE_ACTIONS,
     )
+
+
+def triage_question(report: BugReport, agent_id: str, question: str) -> list[dict[str, Any]]:
+    """The service desk's question in the reporter's DM, with a button to answer it."""
+    return render_blocks(
+        "slack/triage_question.json.j2",
+        reference=report.reference,
+        report_id=report.id,
+        agent_id=agent_id,
+        question=question,
+        reply=Action.TRIAGE_REPLY,
+    )
+
+
+def triage_resolved(report: BugReport, answer: str) -> list[dict[str, Any]]:
+    """The reporter's news: resolved, with the answer to pass on to the end user."""
+    return render_blocks("slack/triage_resolved.json.j2", reference=report.reference, answer=answer)

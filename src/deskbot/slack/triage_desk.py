@@ -1,0 +1,321 @@
+"""The service desk's actions on a bug report's card in the triage channel.
+
+Claim or assign, set the status, ask the reporter (their answer comes back into the card's
+thread), forward a redacted copy to the vendor, resolve with an answer for the reporter. Every
+click is checked on the server for the user who clicked; the card is updated in place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from deskbot import privacy, triage
+from deskbot.models import BugReport
+from deskbot.roles import Actor, Refused, Role
+from deskbot.slack import views
+from deskbot.slack.app import Services, later
+from deskbot.slack.ids import Action, View
+from deskbot.slack.payloads import metadata, view_values
+from deskbot.templating import render_view
+
+log = logging.getLogger(__name__)
+Change = Callable[[Session, BugReport, Actor], object]
+
+# Purpose of a text dialog: title, submit, intro, label, and whether personal data is refused.
+DIALOGS = {
+    "ask": (
+        "Ask the reporter",
+        "Send",
+        "Your question goes to the reporter in a direct message; their answer comes back "
+        "into this card's thread.",
+        "What do you need to know?",
+    ),
+    "resolve": (
+        "Resolve the report",
+        "Resolve",
+        "The reporter gets your answer, so they can inform the end user.",
+        "The answer for the reporter",
+    ),
+    "reply": (
+        "Answer the service desk",
+        "Send",
+        "Your answer goes to the service desk's card. Leave out names and other personal "
+        "details: they are removed from the service desk's copy.",
+        "Your answer",
+    ),
+}
+
+
+def card_blocks(services: Services, report: BugReport) -> list[dict[str, Any]]:
+    flow = services.runner.flow("bug_report")
+    return views.triage_card(flow, report, mails=services.settings.smtp.configured)
+
+
+def refresh(services: Services, report: BugReport) -> None:
+    if not report.triage_channel or not report.triage_ts:
+        return
+    try:
+        services.client.chat_update(
+            channel=report.triage_channel,
+            ts=report.triage_ts,
+            text=f"Bug report {report.reference}: {triage.label(report)}",
+            blocks=card_blocks(services, report),
+        )
+    except SlackApiError as problem:
+        log.warning("%s card not updated: %s", report.reference, problem.response.get("error"))
+
+
+def in_thread(services: Services, report: BugReport, text: str) -> None:
+    if report.triage_channel and report.triage_ts:
+        services.client.chat_postMessage(
+            channel=report.triage_channel, thread_ts=report.triage_ts, text=text
+        )
+
+
+def act(services: Services, user_id: str, report_id: int, change: Change) -> BugReport | str:
+    """Apply one change for this user: the report as it is now, or the refusal's text."""
+    actor = services.runner.actor(user_id)  # may ask Slack: not while holding the row
+    with services.db.transaction() as session:
+        report = triage.get(session, services.settings.organisation_id, report_id, for_update=True)
+        if report is None:
+            return "That bug report does not exist."
+        try:
+            change(session, report, actor)
+        except Refused as refused:
+            return str(refused)
+        return report
+
+
+def dialog(purpose: str, report: BugReport) -> dict[str, Any]:
+    title, submit, intro, label = DIALOGS[purpose]
+    return render_view(
+        "slack/deletion_reason_modal.json.j2",
+        callback_id=View.TRIAGE_TEXT,
+        private_metadata=json.dumps({"r": report.id, "a": purpose}),
+        title=title,
+        submit=submit,
+        intro=f"*{report.reference}*: {intro}",
+        label=label,
+    )
+
+
+def _id(body: dict[str, Any]) -> int:
+    value = str(body["actions"][0].get("value") or "")
+    return int(value) if value.isdigit() else 0
+
+
+def _report_of_card(body: dict[str, Any]) -> int:
+    """Selects carry no value of their own: the card's block ID names the report."""
+    block = str(body["actions"][0].get("block_id") or "")
+    number = block.removeprefix("bug-")
+    return int(number) if number.isdigit() else 0
+
+
+def register(app: App, services: Services) -> None:
+    settings = services.settings
+
+    def tell(body: dict[str, Any], text: str) -> None:
+        user_id = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        if channel and not channel.startswith("D"):
+            services.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+        else:
+            services.client.chat_postMessage(channel=user_id, text=text)
+
+    def clicked(body: dict[str, Any], report_id: int, change: Change) -> BugReport | None:
+        outcome = act(services, body["user"]["id"], report_id, change)
+        if isinstance(outcome, str):
+            tell(body, outcome)
+            return None
+        refresh(services, outcome)
+        return outcome
+
+    def load(report_id: int) -> BugReport | None:
+        with services.db.transaction() as session:
+            return triage.get(session, settings.organisation_id, report_id)
+
+    @later(app.action(Action.TRIAGE_CLAIM))
+    def claim(body: dict[str, Any]) -> None:
+        clicked(body, _id(body), lambda s, r, a: triage.assign(s, r, a, a))
+
+    @later(app.action(Action.TRIAGE_ASSIGN))
+    def assign(body: dict[str, Any]) -> None:
+        chosen = str(body["actions"][0].get("selected_user") or "")
+        assignee = services.runner.actor(chosen)
+        clicked(body, _report_of_card(body), lambda s, r, a: triage.assign(s, r, a, assignee))
+
+    @later(app.action(Action.TRIAGE_STATUS))
+    def status(body: dict[str, Any]) -> None:
+        picked = (body["actions"][0].get("selected_option") or {}).get("value")
+        if picked not in {s.value for s in triage.SETTABLE}:
+            return
+        new = triage.Status(picked)
+        clicked(body, _report_of_card(body), lambda s, r, a: triage.set_status(s, r, a, new))
+
+    def open_dialog(body: dict[str, Any], purpose: str) -> None:
+        report = load(_id(body))
+        if report is None:
+            return
+        user_id = body["user"]["id"]
+        if purpose == "reply":
+            allowed = user_id == report.reporter_id
+        else:
+            allowed = services.runner.actor(user_id).holds(Role.AGENT)
+        if not allowed:
+            tell(
+                body,
+                "Only service-desk agents can do that."
+                if purpose != "reply"
+                else ("Only the person who reported it can answer this question."),
+            )
+            return
+        services.client.views_open(trigger_id=body["trigger_id"], view=dialog(purpose, report))
+
+    @later(app.action(Action.TRIAGE_ASK))
+    def ask(body: dict[str, Any]) -> None:
+        open_dialog(body, "ask")
+
+    @later(app.action(Action.TRIAGE_RESOLVE))
+    def resolve(body: dict[str, Any]) -> None:
+        open_dialog(body, "resolve")
+
+    @later(app.action(Action.TRIAGE_REPLY))
+    def reply(body: dict[str, Any]) -> None:
+        open_dialog(body, "reply")
+
+    def typed(view: dict[str, Any]) -> str | None:
+        """The dialog's text, or None when it is too short to send."""
+        text = str(view_values(view).get("reason") or "").strip()
+        return text if len(text) >= 2 else None
+
+    def text_ack(ack: Ack, view: dict[str, Any]) -> None:
+        """Check the typed text before the dialog closes; the change follows after the ack."""
+        if typed(view) is None:
+            ack(response_action="errors", errors={"reason": "Please write something."})
+            return
+        ack()
+
+    def text_submitted(body: dict[str, Any], view: dict[str, Any]) -> None:
+        # Bolt runs this after every ack, also one that showed an error: check again.
+        text = typed(view)
+        if text is None:
+            return
+        meta = metadata(view)
+        purpose, report_id = str(meta.get("a")), int(meta.get("r") or 0)
+        user_id = body["user"]["id"]
+        if purpose == "reply":
+            with services.db.transaction() as session:
+                report = triage.get(session, settings.organisation_id, report_id, for_update=True)
+                if report is None:
+                    return
+                try:
+                    triage.replied(session, report, user_id)
+                except Refused:
+                    return
+            in_thread(services, report, f"<@{user_id}> answered:\n{privacy.redact(text)}")
+            refresh(services, report)
+            return
+
+        def change(session: Session, report: BugReport, actor: Actor) -> None:
+            if purpose == "ask":
+                triage.ask(session, report, actor)
+            else:
+                triage.resolve(session, report, actor, text)
+
+        outcome = act(services, user_id, report_id, change)
+        if isinstance(outcome, str):
+            services.client.chat_postMessage(channel=user_id, text=outcome)
+            return
+        refresh(services, outcome)
+        if purpose == "ask":
+            services.client.chat_postMessage(
+                channel=outcome.reporter_id,
+                text=f"The service desk has a question about {outcome.reference}: {text}",
+                blocks=views.triage_question(outcome, user_id, text),
+            )
+            in_thread(
+                services, outcome, f"<@{user_id}> asked the reporter:\n{privacy.redact(text)}"
+            )
+        else:
+            services.client.chat_postMessage(
+                channel=outcome.reporter_id,
+                text=f"{outcome.reference} is resolved. The service desk's answer: {text}",
+                blocks=views.triage_resolved(outcome, text),
+            )
+            in_thread(services, outcome, f"<@{user_id}> resolved it; the reporter is told.")
+
+    app.view(View.TRIAGE_TEXT)(ack=text_ack, lazy=[text_submitted])
+
+    @later(app.action(Action.TRIAGE_FORWARD))
+    def forward(body: dict[str, Any]) -> None:
+        forward_report(services, body, tell)
+
+
+def forward_report(
+    services: Services, body: dict[str, Any], tell: Callable[[dict[str, Any], str], None]
+) -> None:
+    """Post the vendor-ready copy (text and Markdown) in the card's thread; e-mail it too when
+    SMTP is configured."""
+    from deskbot import mailer, vendor
+
+    user_id = body["user"]["id"]
+    actor = services.runner.actor(user_id)
+    if not actor.holds(Role.AGENT):
+        tell(body, "Only service-desk agents can forward a bug report.")
+        return
+    with services.db.transaction() as session:
+        report = triage.get(session, services.settings.organisation_id, _id(body))
+    if report is None:
+        return
+    copy = vendor.vendor_report(
+        services.runner.flow("bug_report"), report, organisation=services.settings.organisation
+    )
+    mailed = False
+    if services.settings.smtp.configured:
+        try:
+            mailer.send_vendor_report(services.settings, copy)
+            mailed = True
+        except mailer.MailNotSent as problem:
+            tell(
+                body,
+                f"The e-mail to the vendor could not be sent ({problem}); the copy is in "
+                "the card's thread.",
+            )
+    outcome = act(
+        services, user_id, report.id, lambda s, r, a: triage.forward(s, r, a, mailed=mailed)
+    )
+    if isinstance(outcome, str):
+        tell(body, outcome)
+        return
+    if outcome.triage_channel and outcome.triage_ts:
+        services.client.files_upload_v2(
+            channel=outcome.triage_channel,
+            thread_ts=outcome.triage_ts,
+            file_uploads=[
+                {
+                    "content": copy.text,
+                    "filename": f"{copy.filename_stem}.txt",
+                    "title": f"{copy.filename_stem} for the vendor",
+                },
+                {
+                    "content": copy.markdown,
+                    "filename": f"{copy.filename_stem}.md",
+                    "title": f"{copy.filename_stem} (Markdown)",
+                },
+            ],
+            initial_comment=f"<@{user_id}> forwarded {outcome.reference} to the vendor"
+            + (" (also by e-mail)." if mailed else "."),
+        )
+    refresh(services, outcome)
+    services.client.chat_postMessage(
+        channel=outcome.reporter_id,
+        text=f"The service desk has forwarded {outcome.reference} to the vendor. You hear from "
+        "us when there is an answer.",
+    )

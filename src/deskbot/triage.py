@@ -1,0 +1,128 @@
+"""The service desk's work on a bug report: claim, assign, status, ask, forward, resolve.
+
+Each function is one change, made only by a service-desk agent, written to the audit trail in
+the caller's transaction. What was asked or answered is never put in the audit trail: it may
+hold personal data; the trail says who did what, and when.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deskbot import audit, clock
+from deskbot.models import BugReport
+from deskbot.roles import Actor, Refused, Role
+
+
+class Status(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    WAITING_FOR_REPORTER = "waiting"  # for the reporter's answer
+    WITH_VENDOR = "with_vendor"
+    RESOLVED = "resolved"
+
+
+LABELS = {
+    Status.NEW: "new",
+    Status.IN_PROGRESS: "in progress",
+    Status.WAITING_FOR_REPORTER: "waiting for the reporter",
+    Status.WITH_VENDOR: "with the vendor",
+    Status.RESOLVED: "resolved",
+}
+# What an agent may set by hand; "resolved" needs an answer for the reporter.
+SETTABLE = (Status.IN_PROGRESS, Status.WAITING_FOR_REPORTER, Status.WITH_VENDOR)
+
+
+def label(report: BugReport) -> str:
+    return LABELS.get(Status(report.status), report.status)
+
+
+def get(
+    session: Session, organisation_id: str, report_id: int, *, for_update: bool = False
+) -> BugReport | None:
+    query = select(BugReport).where(
+        BugReport.id == report_id, BugReport.organisation_id == organisation_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def _agent(report: BugReport, actor: Actor, what: str) -> None:
+    if not actor.holds(Role.AGENT):
+        raise Refused(f"Only service-desk agents can {what} a bug report.")
+    if report.status == Status.RESOLVED:
+        raise Refused(f"{report.reference} is resolved already.")
+
+
+def _record(session: Session, report: BugReport, actor: str, action: str, **detail: str) -> None:
+    report.updated_at = clock.now()
+    audit.record(
+        session,
+        organisation_id=report.organisation_id,
+        actor=actor,
+        action=f"bug.{action}",
+        subject_type="bug_report",
+        subject_id=report.reference,
+        detail=dict(detail),
+    )
+
+
+def assign(session: Session, report: BugReport, actor: Actor, assignee: Actor) -> None:
+    """Claim (assignee is the actor) or assign to another agent."""
+    _agent(report, actor, "assign")
+    if not assignee.holds(Role.AGENT):
+        raise Refused(f"<@{assignee.user_id}> is not a service-desk agent.")
+    if report.assignee_id == assignee.user_id:
+        return
+    report.assignee_id = assignee.user_id
+    if report.status == Status.NEW:
+        report.status = Status.IN_PROGRESS
+    _record(session, report, actor.user_id, "assigned", assignee=assignee.user_id)
+
+
+def set_status(session: Session, report: BugReport, actor: Actor, status: Status) -> None:
+    _agent(report, actor, "change")
+    if status not in SETTABLE:
+        raise Refused("Resolve a report with an answer for the reporter instead.")
+    if report.status == status:
+        return
+    report.status = status
+    _record(session, report, actor.user_id, "status", status=status.value)
+
+
+def ask(session: Session, report: BugReport, actor: Actor) -> None:
+    """The agent asked the reporter something; the report waits for the answer."""
+    _agent(report, actor, "question")
+    report.status = Status.WAITING_FOR_REPORTER
+    _record(session, report, actor.user_id, "asked")
+
+
+def replied(session: Session, report: BugReport, reporter_id: str) -> None:
+    """The reporter answered; only the reporter may."""
+    if reporter_id != report.reporter_id:
+        raise Refused("Only the person who reported it can answer this question.")
+    if report.status == Status.WAITING_FOR_REPORTER:
+        report.status = Status.IN_PROGRESS
+    _record(session, report, reporter_id, "replied")
+
+
+def forward(session: Session, report: BugReport, actor: Actor, *, mailed: bool) -> None:
+    _agent(report, actor, "forward")
+    report.status = Status.WITH_VENDOR
+    report.forwarded_at = clock.now()
+    _record(
+        session, report, actor.user_id, "forwarded", by="email and Slack" if mailed else "Slack"
+    )
+
+
+def resolve(session: Session, report: BugReport, actor: Actor, answer: str) -> None:
+    _agent(report, actor, "resolve")
+    report.status = Status.RESOLVED
+    report.resolution = answer
+    report.resolved_at = clock.now()
+    report.resolved_by = actor.user_id
+    _record(session, report, actor.user_id, "resolved")
