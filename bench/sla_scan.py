@@ -144,7 +144,7 @@ def fill(db: Database, count: int, rng: random.Random) -> int:
                     {
                         "organisation_id": ORG,
                         "subject_type": reminders.SUBJECT,
-                        "subject_id": number,
+                        "subject_id": str(number),
                         "kind": kind,
                         "due_at": due_at,
                         "status": reminders.PENDING,
@@ -192,7 +192,7 @@ def tick(db: Database, limit: int) -> tuple[int, float]:
         with db.transaction() as session:
             reminder = reminders.renew(session, reminder_id, token)
             assert reminder is not None
-            assert session.get(DeletionRequest, reminder.subject_id) is not None
+            assert session.get(DeletionRequest, int(reminder.subject_id)) is not None
         with db.transaction() as session:
             done = reminders.claimed(session, reminder_id, token)
             assert done is not None
@@ -240,7 +240,7 @@ def naive_scan(db: Database) -> int:
                 Reminder.subject_type == reminders.SUBJECT, Reminder.status == reminders.PENDING
             )
         ).all()
-        open_ids = {request.id for request in open_requests}
+        open_ids = {str(request.id) for request in open_requests}
         due = [
             reminder
             for reminder in pending

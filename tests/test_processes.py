@@ -273,7 +273,7 @@ def test_two_processes_send_each_due_reminder_once(db: Database, standin: SlackS
                     Reminder(
                         organisation_id="test",
                         subject_type="deletion_request",
-                        subject_id=request.id,
+                        subject_id=str(request.id),
                         kind="due_day",
                         due_at=due,
                         status="pending",

@@ -255,8 +255,8 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[str] = mapped_column(String(64))
-    subject_type: Mapped[str] = mapped_column(String(32))
-    subject_id: Mapped[int]
+    subject_type: Mapped[str] = mapped_column(String(32))  # deletion_request, draft, organisation
+    subject_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")

@@ -11,6 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -28,12 +29,30 @@ SUBJECT = "deletion_request"
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
-def schedule(session: Session, request: DeletionRequest, kind: str, due_at: datetime) -> None:
+@dataclass(frozen=True)
+class Subject:
+    """What a reminder is about: a deletion request, a draft, or the organisation itself."""
+
+    organisation_id: str
+    type: str
+    id: str
+
+
+def subject(of: DeletionRequest | Subject) -> Subject:
+    if isinstance(of, Subject):
+        return of
+    return Subject(of.organisation_id, SUBJECT, str(of.id))
+
+
+def schedule(
+    session: Session, about: DeletionRequest | Subject, kind: str, due_at: datetime
+) -> None:
     """A reminder of this kind at this moment; the same one scheduled again is not doubled."""
+    target = subject(about)
     existing = session.scalars(
         select(Reminder).where(
-            Reminder.subject_type == SUBJECT,
-            Reminder.subject_id == request.id,
+            Reminder.subject_type == target.type,
+            Reminder.subject_id == target.id,
             Reminder.kind == kind,
             Reminder.due_at == due_at,
         )
@@ -43,9 +62,9 @@ def schedule(session: Session, request: DeletionRequest, kind: str, due_at: date
             with session.begin_nested():
                 session.add(
                     Reminder(
-                        organisation_id=request.organisation_id,
-                        subject_type=SUBJECT,
-                        subject_id=request.id,
+                        organisation_id=target.organisation_id,
+                        subject_type=target.type,
+                        subject_id=target.id,
                         kind=kind,
                         due_at=due_at,
                         status=PENDING,
@@ -60,12 +79,14 @@ def schedule(session: Session, request: DeletionRequest, kind: str, due_at: date
 
 
 def cancel(
-    session: Session, request: DeletionRequest, *, kinds: Iterable[str] | None = None
+    session: Session, about: DeletionRequest | Subject, *, kinds: Iterable[str] | None = None
 ) -> int:
-    """Cancel the request's pending reminders (of these kinds), in the caller's transaction."""
+    """Cancel the pending reminders (of these kinds) about something, in the caller's
+    transaction."""
+    target = subject(about)
     query = update(Reminder).where(
-        Reminder.subject_type == SUBJECT,
-        Reminder.subject_id == request.id,
+        Reminder.subject_type == target.type,
+        Reminder.subject_id == target.id,
         Reminder.status == PENDING,
     )
     if kinds is not None:
@@ -77,7 +98,7 @@ def cancel(
 
 
 def claim_due(
-    session: Session, *, organisation_id: str, limit: int = 100, subject_id: int | None = None
+    session: Session, *, organisation_id: str, limit: int = 100, about: Subject | None = None
 ) -> tuple[str, list[int]]:
     """Claim up to `limit` due reminders for this caller: a token and the claimed IDs.
 
@@ -101,8 +122,8 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    if subject_id is not None:
-        due = due.where(Reminder.subject_type == SUBJECT, Reminder.subject_id == subject_id)
+    if about is not None:
+        due = due.where(Reminder.subject_type == about.type, Reminder.subject_id == about.id)
     ids = list(session.scalars(due))
     if ids:
         session.execute(

@@ -141,7 +141,9 @@ GONE = frozenset(
 )
 
 
-def send_due(services: Services, *, subject_id: int | None = None, limit: int = 100) -> int:
+def send_due(
+    services: Services, *, about: reminders.Subject | None = None, limit: int = 100
+) -> int:
     """Claim due reminders and send each once; the ticker's job, and right after a change.
 
     Claims `limit` at a time, so other processes share a large batch (a whole organisation's
@@ -154,7 +156,7 @@ def send_due(services: Services, *, subject_id: int | None = None, limit: int = 
                 session,
                 organisation_id=services.settings.organisation_id,
                 limit=limit,
-                subject_id=subject_id,
+                about=about,
             )
         for reminder_id in claimed:
             try:
@@ -210,7 +212,7 @@ def _send_one(services: Services, reminder_id: int, token: str) -> None:
         reminder = reminders.renew(session, reminder_id, token)
         if reminder is None:  # taken over after a lost lease, or cancelled meanwhile
             return
-        request = session.get(DeletionRequest, reminder.subject_id)
+        request = session.get(DeletionRequest, int(reminder.subject_id))
         if request is None or not _still_relevant(request, reminder.kind):
             reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
             return
@@ -250,7 +252,7 @@ def _follow_up(session: Session, services: Services, done: Reminder) -> None:
     escalation could not be delivered."""
     if done.kind != "escalation":
         return
-    request = session.get(DeletionRequest, done.subject_id)
+    request = session.get(DeletionRequest, int(done.subject_id))
     if request is not None and _still_relevant(request, "escalation"):
         calendar = services.settings.work_calendar()
         following = calendar.next_working_morning(max(done.due_at, clock.now()))
@@ -301,7 +303,10 @@ def act(services: Services, user_id: str, request_id: int, change: Change) -> st
 def after_change(services: Services, request_id: int) -> None:
     """Every copy of the card shows the new state; what the change made due goes out now."""
     refresh(services, request_id)
-    send_due(services, subject_id=request_id)
+    subject = reminders.Subject(
+        services.settings.organisation_id, reminders.SUBJECT, str(request_id)
+    )
+    send_due(services, about=subject)
 
 
 def _request_id(value: str | None) -> int:
