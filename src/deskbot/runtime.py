@@ -32,12 +32,13 @@ def http_app(settings: Settings, db: Database) -> tuple[DeskbotWsgi, Services]:
 
 
 def start_ticker(services: Services) -> BackgroundScheduler:
-    from deskbot.slack import deletion_desk, filing
+    from deskbot.slack import deletion_desk, filing, scheduled
 
     return scheduler.start(
         services.db,
         jobs={
             "announce-pending": lambda: filing.announce_pending(services),
+            "plan-scheduled": lambda: scheduled.plan(services),
             "send-reminders": lambda: deletion_desk.send_due(services),
         },
         interval_seconds=services.settings.tick_seconds,

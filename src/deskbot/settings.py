@@ -104,6 +104,15 @@ class Smtp(BaseModel):
         return bool(self.host and self.sender and self.vendor_address)
 
 
+class Jobs(BaseModel):
+    """The scheduled messages besides the SLA reminders."""
+
+    daily_digest: bool = True  # the triage queue at a glance, each working morning
+    draft_nudge_working_days: int = Field(default=2, ge=1)  # then the owner is reminded once
+    release_notes: bool = True  # remind application managers to read the release notes
+    release_notes_weekday: int = Field(default=4, ge=0, le=6)  # the month's last one; 4 = Fri
+
+
 class Settings(BaseSettings):
     """Everything deskbot can be told; see the README for each setting and its default."""
 
@@ -127,6 +136,7 @@ class Settings(BaseSettings):
     triage_channel: str | None = None
     sla: Sla = Field(default_factory=Sla)
     tick_seconds: int = Field(default=60, ge=1)
+    jobs: Jobs = Field(default_factory=Jobs)
     smtp: Smtp = Field(default_factory=Smtp)
 
     database_url: str = DEFAULT_DATABASE_URL

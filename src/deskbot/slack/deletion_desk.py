@@ -208,18 +208,33 @@ def _still_relevant(request: DeletionRequest, kind: str) -> bool:
 
 def _send_one(services: Services, reminder_id: int, token: str) -> None:
     """Send one claimed reminder to each of its recipients, and record that it went."""
+    from deskbot.slack import scheduled
+
+    recipients: Callable[[], list[str]]
     with services.db.transaction() as session:
         reminder = reminders.renew(session, reminder_id, token)
         if reminder is None:  # taken over after a lost lease, or cancelled meanwhile
             return
-        request = session.get(DeletionRequest, int(reminder.subject_id))
-        if request is None or not _still_relevant(request, reminder.kind):
-            reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
-            return
         kind, delivered = reminder.kind, list(reminder.delivered or [])
+        if reminder.subject_type == reminders.SUBJECT:
+            request = session.get(DeletionRequest, int(reminder.subject_id))
+            if request is None or not _still_relevant(request, kind):
+                reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
+                return
+            text = _reminder_text(services, request, kind)
+            about = request
+
+            def recipients() -> list[str]:
+                return _recipients(services, about, kind)
+
+        else:
+            prepared = scheduled.prepare(session, services, reminder)
+            if prepared is None:
+                reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
+                return
+            text, recipients = prepared.text, prepared.recipients
     # Outside the transaction: role lookups may ask Slack for group members.
-    text = _reminder_text(services, request, kind)
-    targets = [t for t in _recipients(services, request, kind) if t not in delivered]
+    targets = [t for t in recipients() if t not in delivered]
     retry = False
     for target in targets:
         try:
@@ -245,12 +260,15 @@ def _send_one(services: Services, reminder_id: int, token: str) -> None:
         if not retry:
             reminders.finish(session, current, status=reminders.SENT, delivered=delivered)
         _follow_up(session, services, current)
+        scheduled.follow_up(session, services, current)
 
 
 def _follow_up(session: Session, services: Services, done: Reminder) -> None:
     """An escalation repeats each working morning until the request is done, even when one
     escalation could not be delivered."""
     if done.kind != "escalation":
+        return
+    if done.subject_type != reminders.SUBJECT:
         return
     request = session.get(DeletionRequest, int(done.subject_id))
     if request is not None and _still_relevant(request, "escalation"):
