@@ -98,3 +98,17 @@ def test_a_draft_left_alone_is_nudged_once(deskbot: RunningApp, standin: SlackSt
     nudges = posted(standin, AM, "unfinished report")
     assert len(nudges) == 1 and "question 1 of" in nudges[0] and "expires on" in nudges[0]
     assert posted(standin, AM2, "unfinished") == []
+
+
+def test_a_digest_switched_off_stays_off(deskbot: RunningApp, standin: SlackStandin) -> None:
+    ticker = Ticker(deskbot)
+    ticker.at(4, 7, 8, 0)  # planned for 09:00
+    deskbot.services.settings.jobs.daily_digest = False  # then switched off
+    ticker.at(4, 7, 9, 1)
+    ticker.at(4, 8, 9, 1)
+    assert posted(standin, TRIAGE, "The triage queue") == []
+    with deskbot.db.transaction() as session:
+        pending = session.scalars(
+            select(Reminder).where(Reminder.kind == "daily_digest", Reminder.status == "pending")
+        ).all()
+        assert pending == []

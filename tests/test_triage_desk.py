@@ -45,8 +45,9 @@ def thread(standin: SlackStandin, ts: str) -> str:
 
 
 def dm_texts(standin: SlackStandin, user: str) -> str:
+    """Everything deskbot said to the user in their DM, blocks included."""
     return "\n".join(
-        str(c.params.get("text"))
+        str(c.params.get("text")) + "\n" + blocks_text(c.params.get("blocks") or [])
         for c in standin.successful("chat.postMessage")
         if c.params.get("channel") == user
     )
@@ -66,9 +67,18 @@ def test_an_agent_works_a_report_from_its_card(deskbot: RunningApp, standin: Sla
     assert eventually(lambda: standin.ephemerals(AM))
     assert report(deskbot).assignee_id is None
 
-    driver.click(AGENT, first, Action.TRIAGE_CLAIM)
+    # Two agents click Claim on the same card at the same moment: the first one has it, the
+    # second is told so; nobody is silently replaced.
+    deskbot.services.settings.roles.agents.append(AM2)
+    first_click = driver.payloads.block_action(AGENT, Action.TRIAGE_CLAIM, message=first)
+    second_click = driver.payloads.block_action(AM2, Action.TRIAGE_CLAIM, message=first)
+    driver.deliver(first_click)
     claimed = card(standin, showing=f"assignee: <@{AGENT}>")
     assert report(deskbot).status == "in_progress" and claimed["ts"] == ts  # updated in place
+    driver.deliver(second_click)
+    assert eventually(lambda: [e for e in standin.ephemerals(AM2) if "has claimed" in e["text"]])
+    assert report(deskbot).assignee_id == AGENT
+    deskbot.services.settings.roles.agents.remove(AM2)
     # Assigning to someone who is not an agent is refused.
     driver.block_action(AGENT, Action.TRIAGE_ASSIGN, AM2, message=claimed)
     assert eventually(
@@ -91,13 +101,17 @@ def test_an_agent_works_a_report_from_its_card(deskbot: RunningApp, standin: Sla
         ]
     )[-1]
     driver.click(AGENT, question, Action.TRIAGE_REPLY)  # not the reporter: refused
+    assert eventually(lambda: "Only the person who reported it" in dm_texts(standin, AGENT))
+    assert len(standin.successful("views.open")) == 1
     driver.click(AM, question, Action.TRIAGE_REPLY)
     standin.wait_for("views.open", count=2)
     answer = standin.open_modal(AM)
     assert answer is not None
-    driver.submit_view(AM, answer, {"reason": "Firefox 128; mail me at am@example.org"})
+    reply = "Firefox 128; mail me at am@example.org <!channel> <https://evil.example|log in>"
+    driver.submit_view(AM, answer, {"reason": reply})
     assert eventually(lambda: "Firefox 128" in thread(standin, ts))
     assert "am@example.org" not in thread(standin, ts)
+    assert "<!channel>" not in thread(standin, ts) and "<https://evil" not in thread(standin, ts)
     assert eventually(lambda: report(deskbot).status == "in_progress")
 
     # Resolved with an answer: the reporter is told, the card shows it, and the history has it.
@@ -155,6 +169,12 @@ def test_forward_to_the_vendor_by_slack_and_mail(db: Database, standin: SlackSta
             assert "BUG-1" in str(sent.message["Subject"]) and b"kees@example.org" not in sent.raw
             assert eventually(lambda: "forwarded BUG-1 to the vendor" in dm_texts(standin, AM))
             assert report(deskbot).status == "with_vendor"
+            # Forwarded once: a second click (a stale card, a double click) sends nothing.
+            deskbot.driver.click(AGENT, first, Action.TRIAGE_FORWARD)
+            assert eventually(
+                lambda: [e for e in standin.ephemerals(AGENT) if "forwarded" in e["text"]]
+            )
+            assert len(mail.messages) == 1 and len(standin.uploaded_files) == 2
         finally:
             deskbot.stop()
             deskbot.db.dispose()
@@ -179,10 +199,8 @@ def test_a_mail_server_that_is_down_leaves_the_copy_in_slack(
         assert eventually(lambda: standin.ephemerals(AGENT))
         assert "could not be sent" in standin.ephemerals(AGENT)[0]["text"]
         with deskbot.db.transaction() as session:
-            event = session.scalars(
-                select(AuditEvent).where(AuditEvent.action == "bug.forwarded")
-            ).one()
-            assert event.detail == {"by": "Slack"}
+            actions = session.scalars(select(AuditEvent.action)).all()
+            assert "bug.forwarded" in actions and "bug.mailed" not in actions
     finally:
         deskbot.stop()
         deskbot.db.dispose()

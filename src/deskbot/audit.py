@@ -36,12 +36,16 @@ def record(
 
 
 def history(
-    session: Session, *, organisation_id: str, subject_id: str, limit: int = 40
+    session: Session, *, organisation_id: str, subject_type: str, subject_id: str, limit: int = 40
 ) -> list[AuditEvent]:
-    """The newest events about one item (e.g. BUG-12, DEL-3), oldest first."""
+    """The newest events about one item (e.g. bug_report BUG-12), oldest first."""
     newest = session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.organisation_id == organisation_id, AuditEvent.subject_id == subject_id)
+        .where(
+            AuditEvent.organisation_id == organisation_id,
+            AuditEvent.subject_type == subject_type,
+            AuditEvent.subject_id == subject_id,
+        )
         .order_by(AuditEvent.id.desc())
         .limit(limit)
     )

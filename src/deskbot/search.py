@@ -12,6 +12,16 @@ from deskbot import deletions
 from deskbot.models import BugReport, DeletionRequest
 
 REFERENCE = re.compile(r"^(BUG|DEL)-?(\d{1,9})$", re.IGNORECASE)
+SCAN = 500  # newest candidate reports a word search reads
+
+
+def _matches(report: BugReport, words: list[str]) -> bool:
+    """Every word occurs in the report's answers as the service desk sees them (redacted)."""
+    from deskbot.privacy import redact
+
+    shown = " ".join(redact(v) for v in report.answers.values() if isinstance(v, str))
+    folded = shown.casefold()
+    return all(word.casefold() in folded for word in words)
 
 
 @dataclass(frozen=True)
@@ -49,11 +59,19 @@ def find(
         if reference:
             where.append(BugReport.number == int(reference[2]))
         else:
+            # A first, rough cut in the database (ASCII words: SQLite keeps JSON escaped);
+            # the match itself is made on the redacted answers below, so a search can never
+            # tell whose email address or phone number is in a report.
             text = func.lower(cast(BugReport.answers, Text))
-            where += [text.contains(w.lower(), autoescape=True) for w in words]
-        for report in session.scalars(
-            select(BugReport).where(*where).order_by(BugReport.id.desc()).limit(limit)
-        ):
+            where += [text.contains(w.lower(), autoescape=True) for w in words if w.isascii()]
+        candidates = session.scalars(
+            select(BugReport).where(*where).order_by(BugReport.id.desc()).limit(SCAN)
+        )
+        for report in candidates:
+            if reference is None and not _matches(report, words):
+                continue
+            if len(found) == limit:
+                break
             actual = str(report.answers.get("actual") or "").splitlines()
             found.append(
                 Found(

@@ -71,13 +71,17 @@ def _record(session: Session, report: BugReport, actor: str, action: str, **deta
     )
 
 
-def assign(session: Session, report: BugReport, actor: Actor, assignee: Actor) -> None:
-    """Claim (assignee is the actor) or assign to another agent."""
+def assign(
+    session: Session, report: BugReport, actor: Actor, assignee: Actor, *, claim: bool = False
+) -> None:
+    """Assign to an agent; a claim (the actor takes it) never takes it from someone else."""
     _agent(report, actor, "assign")
     if not assignee.holds(Role.AGENT):
         raise Refused(f"<@{assignee.user_id}> is not a service-desk agent.")
     if report.assignee_id == assignee.user_id:
         return
+    if claim and report.assignee_id is not None:
+        raise Refused(f"<@{report.assignee_id}> has claimed {report.reference} already.")
     report.assignee_id = assignee.user_id
     if report.status == Status.NEW:
         report.status = Status.IN_PROGRESS
@@ -110,13 +114,19 @@ def replied(session: Session, report: BugReport, reporter_id: str) -> None:
     _record(session, report, reporter_id, "replied")
 
 
-def forward(session: Session, report: BugReport, actor: Actor, *, mailed: bool) -> None:
+def forward(session: Session, report: BugReport, actor: Actor) -> None:
+    """Mark the report forwarded, once; the copy goes out after this is committed."""
     _agent(report, actor, "forward")
+    if report.forwarded_at is not None:
+        raise Refused(f"{report.reference} was forwarded to the vendor already.")
     report.status = Status.WITH_VENDOR
     report.forwarded_at = clock.now()
-    _record(
-        session, report, actor.user_id, "forwarded", by="email and Slack" if mailed else "Slack"
-    )
+    _record(session, report, actor.user_id, "forwarded")
+
+
+def mailed(session: Session, report: BugReport, actor: str) -> None:
+    """The vendor's copy also went out by e-mail."""
+    _record(session, report, actor, "mailed")
 
 
 def resolve(session: Session, report: BugReport, actor: Actor, answer: str) -> None:

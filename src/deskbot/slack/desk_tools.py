@@ -95,17 +95,25 @@ def register(app: App, services: Services) -> None:
     def history(body: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         reference = str(body["actions"][0].get("value") or "")
-        allowed = MAY_REPORT_BUGS if reference.startswith("BUG-") else SEES_DELETIONS
+        matched = search.REFERENCE.fullmatch(reference)
+        if matched is None:
+            return
+        bug = matched.group(1).upper() == "BUG"
+        allowed = MAY_REPORT_BUGS if bug else SEES_DELETIONS
         if not services.roles.has_any(user_id, allowed):
-            services.client.chat_postMessage(
-                channel=user_id, text=f"Only the service desk can see the history of {reference}."
-            )
+            text = f"Only the service desk can see the history of {reference}."
+            channel = (body.get("channel") or {}).get("id")
+            if channel:
+                services.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            else:
+                services.client.chat_postMessage(channel=user_id, text=text)
             return
         zone = services.settings.work_calendar().zone
         with services.db.transaction() as session:
             events = audit.history(
                 session,
                 organisation_id=services.settings.organisation_id,
+                subject_type="bug_report" if bug else "deletion_request",
                 subject_id=reference,
                 limit=HISTORY_LIMIT + 1,
             )

@@ -67,13 +67,23 @@ def plan(services: Services) -> None:
         _plan_nudges(session, settings, calendar, now)
 
 
+def nudge_due(calendar: WorkCalendar, touched: datetime, days: int) -> datetime:
+    """The morning after `days` whole working days without a touch: a draft left on Tuesday
+    with days=2 (Wednesday, Thursday) is nudged on Friday at the start of working hours."""
+    return morning(calendar, calendar.add_working_days(calendar.local_date(touched), days + 1))
+
+
 def _plan_nudges(
     session: Session, settings: Settings, calendar: WorkCalendar, now: datetime
 ) -> None:
-    """One nudge per draft untouched for the configured working days, on a working morning."""
+    """A nudge for each draft untouched since; one per time it is left alone."""
     days = settings.jobs.draft_nudge_working_days
-    nudged = exists().where(
-        Reminder.subject_type == "draft", Reminder.subject_id == Draft.id, Reminder.kind == NUDGE
+    planned_since_touch = exists().where(
+        Reminder.subject_type == "draft",
+        Reminder.subject_id == Draft.id,
+        Reminder.kind == NUDGE,
+        Reminder.status.in_((reminders.PENDING, reminders.SENT)),
+        Reminder.due_at > Draft.updated_at,
     )
     stale = session.scalars(
         select(Draft)
@@ -82,17 +92,15 @@ def _plan_nudges(
             Draft.status == drafts.ACTIVE,
             Draft.updated_at < now - timedelta(days=days),
             Draft.expires_at > now,
-            ~nudged,
+            ~planned_since_touch,
         )
         .limit(200)
     )
     for draft in stale:
-        mark = morning(
-            calendar, calendar.add_working_days(calendar.local_date(draft.updated_at), days)
-        )
-        when = mark if mark > now else calendar.next_working_morning(now)
         about = reminders.Subject(settings.organisation_id, "draft", draft.id)
-        reminders.schedule(session, about, NUDGE, when)
+        when = nudge_due(calendar, draft.updated_at, days)
+        # Noticed late (deskbot was down): the next working morning, not at once.
+        reminders.schedule(session, about, NUDGE, max(when, calendar.next_working_morning(now)))
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,11 @@ def prepare(session: Session, services: Services, reminder: Reminder) -> Prepare
     missed = calendar.local_date(reminder.due_at) != calendar.local_date(clock.now())
     if reminder.kind in (DIGEST, RELEASE_NOTES) and missed:
         return None
+    # Switched off since it was planned: it is not sent, and plans no next one.
+    if (reminder.kind == DIGEST and not settings.jobs.daily_digest) or (
+        reminder.kind == RELEASE_NOTES and not settings.jobs.release_notes
+    ):
+        return None
     if reminder.kind == DIGEST:
         channel = settings.triage_channel
         return Prepared(
@@ -127,11 +140,12 @@ def prepare(session: Session, services: Services, reminder: Reminder) -> Prepare
             lambda: services.roles.members(Role.APPLICATION_MANAGER),
         )
     draft = session.get(Draft, reminder.subject_id)
+    days = settings.jobs.draft_nudge_working_days
     if (
         draft is None
         or draft.status != drafts.ACTIVE
         or draft.expires_at <= clock.now()
-        or draft.updated_at > reminder.due_at - timedelta(days=1)  # worked on since
+        or nudge_due(calendar, draft.updated_at, days) > reminder.due_at  # worked on since
     ):
         return None
     flow = services.runner.flow(draft.flow)
@@ -166,11 +180,15 @@ def digest(session: Session, services: Services, due_at: datetime) -> str:
         )
         return int(count), [f"BUG-{n}" for n in rows]
 
-    new = refs(BugReport.organisation_id == org, BugReport.created_at >= since)
+    new = refs(
+        BugReport.organisation_id == org,
+        BugReport.created_at >= since,
+        BugReport.created_at < due_at,
+    )
     unassigned = refs(open_bugs, BugReport.assignee_id.is_(None))
     waiting = refs(open_bugs, BugReport.status == triage.Status.WAITING_FOR_REPORTER)
     vendor = refs(open_bugs, BugReport.status == triage.Status.WITH_VENDOR)
-    rows, _ = deletions.open_requests(session, org, limit=500)
+    rows, _ = deletions.open_requests(session, org, limit=100_000)
     overdue, today, unconfirmed = [], [], []
     for request in rows:
         standing = deletions.standing(request, calendar)
@@ -197,7 +215,7 @@ def digest(session: Session, services: Services, due_at: datetime) -> str:
 
 def follow_up(session: Session, services: Services, sent: Reminder) -> None:
     """The digest comes back the next working morning (the planner would plan it too)."""
-    if sent.kind == DIGEST:
+    if sent.kind == DIGEST and services.settings.jobs.daily_digest:
         calendar = services.settings.work_calendar()
         following = calendar.next_working_morning(max(sent.due_at, clock.now()))
         reminders.schedule(session, organisation(services.settings), DIGEST, following)

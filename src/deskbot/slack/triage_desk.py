@@ -20,10 +20,10 @@ from deskbot import privacy, triage
 from deskbot.models import BugReport
 from deskbot.roles import Actor, Refused, Role
 from deskbot.slack import views
-from deskbot.slack.app import Services, later
+from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.ids import Action, View
 from deskbot.slack.payloads import metadata, view_values
-from deskbot.templating import render_view
+from deskbot.templating import escape_mrkdwn, render_view
 
 log = logging.getLogger(__name__)
 Change = Callable[[Session, BugReport, Actor], object]
@@ -46,8 +46,8 @@ DIALOGS = {
     "reply": (
         "Answer the service desk",
         "Send",
-        "Your answer goes to the service desk's card. Leave out names and other personal "
-        "details: they are removed from the service desk's copy.",
+        "Your answer goes to the service desk's card. Please leave out names and other "
+        "personal details.",
         "Your answer",
     ),
 }
@@ -70,6 +70,11 @@ def refresh(services: Services, report: BugReport) -> None:
         )
     except SlackApiError as problem:
         log.warning("%s card not updated: %s", report.reference, problem.response.get("error"))
+
+
+def shown(text: str) -> str:
+    """Typed text as the triage channel may see it: personal data removed, mrkdwn escaped."""
+    return escape_mrkdwn(privacy.redact(text))
 
 
 def in_thread(services: Services, report: BugReport, text: str) -> None:
@@ -143,7 +148,7 @@ def register(app: App, services: Services) -> None:
 
     @later(app.action(Action.TRIAGE_CLAIM))
     def claim(body: dict[str, Any]) -> None:
-        clicked(body, _id(body), lambda s, r, a: triage.assign(s, r, a, a))
+        clicked(body, _id(body), lambda s, r, a: triage.assign(s, r, a, a, claim=True))
 
     @later(app.action(Action.TRIAGE_ASSIGN))
     def assign(body: dict[str, Any]) -> None:
@@ -219,7 +224,7 @@ def register(app: App, services: Services) -> None:
                     triage.replied(session, report, user_id)
                 except Refused:
                     return
-            in_thread(services, report, f"<@{user_id}> answered:\n{privacy.redact(text)}")
+            in_thread(services, report, f"<@{user_id}> answered:\n{shown(text)}")
             refresh(services, report)
             return
 
@@ -237,21 +242,19 @@ def register(app: App, services: Services) -> None:
         if purpose == "ask":
             services.client.chat_postMessage(
                 channel=outcome.reporter_id,
-                text=f"The service desk has a question about {outcome.reference}: {text}",
+                text=f"The service desk has a question about {outcome.reference}.",
                 blocks=views.triage_question(outcome, user_id, text),
             )
-            in_thread(
-                services, outcome, f"<@{user_id}> asked the reporter:\n{privacy.redact(text)}"
-            )
+            in_thread(services, outcome, f"<@{user_id}> asked the reporter:\n{shown(text)}")
         else:
             services.client.chat_postMessage(
                 channel=outcome.reporter_id,
-                text=f"{outcome.reference} is resolved. The service desk's answer: {text}",
+                text=f"{outcome.reference} is resolved; the service desk's answer is below.",
                 blocks=views.triage_resolved(outcome, text),
             )
             in_thread(services, outcome, f"<@{user_id}> resolved it; the reporter is told.")
 
-    app.view(View.TRIAGE_TEXT)(ack=text_ack, lazy=[text_submitted])
+    app.view(View.TRIAGE_TEXT)(ack=text_ack, lazy=[quiet(text_submitted)])
 
     @later(app.action(Action.TRIAGE_FORWARD))
     def forward(body: dict[str, Any]) -> None:
@@ -266,52 +269,42 @@ def forward_report(
     from deskbot import mailer, vendor
 
     user_id = body["user"]["id"]
-    actor = services.runner.actor(user_id)
-    if not actor.holds(Role.AGENT):
-        tell(body, "Only service-desk agents can forward a bug report.")
-        return
-    with services.db.transaction() as session:
-        report = triage.get(session, services.settings.organisation_id, _id(body))
-    if report is None:
-        return
-    copy = vendor.vendor_report(
-        services.runner.flow("bug_report"), report, organisation=services.settings.organisation
-    )
-    mailed = False
-    if services.settings.smtp.configured:
-        try:
-            mailer.send_vendor_report(services.settings, copy)
-            mailed = True
-        except mailer.MailNotSent as problem:
-            tell(
-                body,
-                f"The e-mail to the vendor could not be sent ({problem}); the copy is in "
-                "the card's thread.",
-            )
-    outcome = act(
-        services, user_id, report.id, lambda s, r, a: triage.forward(s, r, a, mailed=mailed)
-    )
+    outcome = act(services, user_id, _id(body), triage.forward)
     if isinstance(outcome, str):
         tell(body, outcome)
         return
+    copy = vendor.vendor_report(
+        services.runner.flow("bug_report"), outcome, organisation=services.settings.organisation
+    )
+    sent_by_mail = False
+    if services.settings.smtp.configured:
+        try:
+            mailer.send_vendor_report(services.settings, copy)
+            sent_by_mail = True
+        except mailer.MailNotSent as problem:
+            tell(
+                body,
+                f"The e-mail to the vendor could not be sent ({problem}); the copy is in the "
+                "card's thread.",
+            )
+    if sent_by_mail:
+        with services.db.transaction() as session:
+            triage.mailed(session, outcome, user_id)
     if outcome.triage_channel and outcome.triage_ts:
+        stem = copy.filename_stem
         services.client.files_upload_v2(
             channel=outcome.triage_channel,
             thread_ts=outcome.triage_ts,
             file_uploads=[
                 {
                     "content": copy.text,
-                    "filename": f"{copy.filename_stem}.txt",
-                    "title": f"{copy.filename_stem} for the vendor",
+                    "filename": f"{stem}.txt",
+                    "title": f"{stem} for the vendor",
                 },
-                {
-                    "content": copy.markdown,
-                    "filename": f"{copy.filename_stem}.md",
-                    "title": f"{copy.filename_stem} (Markdown)",
-                },
+                {"content": copy.markdown, "filename": f"{stem}.md", "title": f"{stem} (Markdown)"},
             ],
             initial_comment=f"<@{user_id}> forwarded {outcome.reference} to the vendor"
-            + (" (also by e-mail)." if mailed else "."),
+            + (" (also by e-mail)." if sent_by_mail else "."),
         )
     refresh(services, outcome)
     services.client.chat_postMessage(
