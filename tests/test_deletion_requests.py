@@ -105,6 +105,13 @@ def request_row(deskbot: RunningApp) -> DeletionRequest:
         return session.scalars(select(DeletionRequest)).one()
 
 
+def announced(deskbot: RunningApp) -> DeletionRequest | None:
+    """The request once filed and announced (both follow the click, a moment later)."""
+    with deskbot.db.transaction() as session:
+        found = session.scalars(select(DeletionRequest)).first()
+        return found if found is not None and found.announced_at is not None else None
+
+
 def pending(deskbot: RunningApp) -> list[tuple[str, datetime]]:
     """Every pending reminder, as (kind, when), in time order: a duplicate would show."""
     with deskbot.db.transaction() as session:
@@ -308,7 +315,7 @@ def test_a_therapists_request_goes_to_the_application_managers(
     assert "irreversibly" in chat.text()
     chat.press(Action.DM_SUBMIT)
 
-    request = eventually(lambda: (r := request_row(deskbot)) and r.announced_at and r)
+    request = eventually(lambda: announced(deskbot))
     assert request.status == "requested" and request.asked_on == date(2026, 4, 2)
     # Every application manager is asked to submit and confirm it; the therapist cannot.
     for manager in (AM, AM2, GROUP_MEMBER):
@@ -375,7 +382,7 @@ def test_four_eyes_refuses_the_requesters_own_confirmation(
     after = standin.open_modal(AM)
     assert after is not None
     assert "needs a confirmation by an application manager" in blocks_text(after["blocks"])
-    request = eventually(lambda: (r := request_row(deskbot)) and r.announced_at and r)
+    request = eventually(lambda: announced(deskbot))
     assert request.status == "awaiting_confirmation"
     # The requester's own click on the triage card is refused on the server.
     card = card_in(standin, TRIAGE)
