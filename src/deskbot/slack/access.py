@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from deskbot.flows import bug_report, deletion_request
 from deskbot.slack.app import Services
 from deskbot.templating import render_text
@@ -23,3 +25,13 @@ def may_start(services: Services, user_id: str, flow: str) -> bool:
         return True
     services.client.chat_postMessage(channel=user_id, text=not_allowed(user_id, WHAT[flow]))
     return False
+
+
+def tell(services: Services, body: dict[str, Any], text: str) -> None:
+    """A short private answer where the user clicked: ephemeral in a channel, else a DM."""
+    user_id = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id")
+    if channel and not channel.startswith("D"):
+        services.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+    else:
+        services.client.chat_postMessage(channel=user_id, text=text)

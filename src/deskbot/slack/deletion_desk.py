@@ -21,10 +21,11 @@ from deskbot.flows.bug_report import KIND_NAMES
 from deskbot.flows.engine import Invalid
 from deskbot.models import DeletionRequest, Reminder
 from deskbot.roles import SEES_DELETIONS, Actor, Refused, Role
+from deskbot.slack import access
 from deskbot.slack import deletion_views as views
 from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action, View
-from deskbot.slack.payloads import metadata, view_values
+from deskbot.slack.payloads import clicked_id, metadata, view_values
 from deskbot.slack.views import modal_notice
 from deskbot.templating import render_text
 
@@ -327,24 +328,14 @@ def after_change(services: Services, request_id: int) -> None:
     send_due(services, about=subject)
 
 
-def _request_id(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
-
-
 def register(app: App, services: Services) -> None:
     settings = services.settings
 
     def tell(body: dict[str, Any], text: str) -> None:
-        """A short private answer where the user clicked: ephemeral in a channel, else a DM."""
-        user_id = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id")
-        if channel and not channel.startswith("D"):
-            services.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
-        else:
-            services.client.chat_postMessage(channel=user_id, text=text)
+        access.tell(services, body, text)
 
     def clicked(body: dict[str, Any], change: Change) -> None:
-        request_id = _request_id(body["actions"][0].get("value"))
+        request_id = clicked_id(body)
         refusal = act(services, body["user"]["id"], request_id, change)
         if refusal:
             tell(body, refusal)
@@ -361,7 +352,7 @@ def register(app: App, services: Services) -> None:
 
     @later(app.action(Action.DELETION_CONFIRM))
     def open_confirmation(body: dict[str, Any]) -> None:
-        request = load(_request_id(body["actions"][0].get("value")))
+        request = load(clicked_id(body))
         if request is None:
             return
         try:
@@ -412,7 +403,7 @@ def register(app: App, services: Services) -> None:
     app.view(View.DELETION_CONFIRM)(ack=confirmation_submitted, lazy=[changed])
 
     def open_reason(body: dict[str, Any], action: str) -> None:
-        request = load(_request_id(body["actions"][0].get("value")))
+        request = load(clicked_id(body))
         if request is None:
             return
         actor = services.runner.actor(body["user"]["id"])

@@ -13,6 +13,7 @@ from deskbot.flows.deletion_request import ERASED
 from deskbot.models import DeletionRequest
 from deskbot.settings import Settings
 from deskbot.slack.ids import Action, View
+from deskbot.slack.views import text_dialog
 from deskbot.templating import escape_mrkdwn, render_blocks, render_view
 
 REQUESTER, CONFIRMER, DESK = "requester", "confirmer", "desk"
@@ -208,16 +209,7 @@ REASONS = {
 
 
 def reason_modal(request: DeletionRequest, action: str) -> dict[str, Any]:
-    title, submit, intro, label = REASONS[action]
-    return render_view(
-        "slack/deletion_reason_modal.json.j2",
-        callback_id=View.DELETION_REASON,
-        private_metadata=json.dumps({"r": request.id, "a": action}),
-        title=title,
-        submit=submit,
-        intro=f"*{request.reference}*: {intro}",
-        label=label,
-    )
+    return text_dialog(View.DELETION_REASON, request.id, request.reference, action, REASONS[action])
 
 
 def tracker_line(request: DeletionRequest, settings: Settings) -> str:

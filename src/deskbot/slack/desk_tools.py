@@ -10,6 +10,7 @@ from slack_bolt import App, Respond
 from deskbot import audit, search
 from deskbot.models import AuditEvent
 from deskbot.roles import MAY_REPORT_BUGS, SEES_DELETIONS, Role
+from deskbot.slack import access
 from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action
 from deskbot.templating import escape_mrkdwn, render_view
@@ -101,12 +102,9 @@ def register(app: App, services: Services) -> None:
         bug = matched.group(1).upper() == "BUG"
         allowed = MAY_REPORT_BUGS if bug else SEES_DELETIONS
         if not services.roles.has_any(user_id, allowed):
-            text = f"Only the service desk can see the history of {reference}."
-            channel = (body.get("channel") or {}).get("id")
-            if channel:
-                services.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
-            else:
-                services.client.chat_postMessage(channel=user_id, text=text)
+            access.tell(
+                services, body, f"Only the service desk can see the history of {reference}."
+            )
             return
         zone = services.settings.work_calendar().zone
         with services.db.transaction() as session:

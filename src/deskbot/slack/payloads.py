@@ -52,3 +52,9 @@ def token_parts(value: str | None, count: int) -> list[str]:
     """Splits an action value "draft:step[:option]" into exactly count parts ('' when absent)."""
     parts = (value or "").split(":", count - 1)
     return parts + [""] * (count - len(parts))
+
+
+def clicked_id(body: dict[str, Any]) -> int:
+    """The numeric ID a clicked button carries (0 when it carries none)."""
+    value = str(body["actions"][0].get("value") or "")
+    return int(value) if value.isdigit() else 0

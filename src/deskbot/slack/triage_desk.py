@@ -7,7 +7,6 @@ click is checked on the server for the user who clicked; the card is updated in 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,11 +18,11 @@ from sqlalchemy.orm import Session
 from deskbot import privacy, triage
 from deskbot.models import BugReport
 from deskbot.roles import Actor, Refused, Role
-from deskbot.slack import views
+from deskbot.slack import access, views
 from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.ids import Action, View
-from deskbot.slack.payloads import metadata, view_values
-from deskbot.templating import escape_mrkdwn, render_view
+from deskbot.slack.payloads import clicked_id, metadata, view_values
+from deskbot.templating import escape_mrkdwn
 
 log = logging.getLogger(__name__)
 Change = Callable[[Session, BugReport, Actor], object]
@@ -99,21 +98,9 @@ def act(services: Services, user_id: str, report_id: int, change: Change) -> Bug
 
 
 def dialog(purpose: str, report: BugReport) -> dict[str, Any]:
-    title, submit, intro, label = DIALOGS[purpose]
-    return render_view(
-        "slack/deletion_reason_modal.json.j2",
-        callback_id=View.TRIAGE_TEXT,
-        private_metadata=json.dumps({"r": report.id, "a": purpose}),
-        title=title,
-        submit=submit,
-        intro=f"*{report.reference}*: {intro}",
-        label=label,
+    return views.text_dialog(
+        View.TRIAGE_TEXT, report.id, report.reference, purpose, DIALOGS[purpose]
     )
-
-
-def _id(body: dict[str, Any]) -> int:
-    value = str(body["actions"][0].get("value") or "")
-    return int(value) if value.isdigit() else 0
 
 
 def _report_of_card(body: dict[str, Any]) -> int:
@@ -127,12 +114,7 @@ def register(app: App, services: Services) -> None:
     settings = services.settings
 
     def tell(body: dict[str, Any], text: str) -> None:
-        user_id = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id")
-        if channel and not channel.startswith("D"):
-            services.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
-        else:
-            services.client.chat_postMessage(channel=user_id, text=text)
+        access.tell(services, body, text)
 
     def clicked(body: dict[str, Any], report_id: int, change: Change) -> BugReport | None:
         outcome = act(services, body["user"]["id"], report_id, change)
@@ -148,7 +130,7 @@ def register(app: App, services: Services) -> None:
 
     @later(app.action(Action.TRIAGE_CLAIM))
     def claim(body: dict[str, Any]) -> None:
-        clicked(body, _id(body), lambda s, r, a: triage.assign(s, r, a, a, claim=True))
+        clicked(body, clicked_id(body), lambda s, r, a: triage.assign(s, r, a, a, claim=True))
 
     @later(app.action(Action.TRIAGE_ASSIGN))
     def assign(body: dict[str, Any]) -> None:
@@ -165,7 +147,7 @@ def register(app: App, services: Services) -> None:
         clicked(body, _report_of_card(body), lambda s, r, a: triage.set_status(s, r, a, new))
 
     def open_dialog(body: dict[str, Any], purpose: str) -> None:
-        report = load(_id(body))
+        report = load(clicked_id(body))
         if report is None:
             return
         user_id = body["user"]["id"]
@@ -269,7 +251,7 @@ def forward_report(
     from deskbot import mailer, vendor
 
     user_id = body["user"]["id"]
-    outcome = act(services, user_id, _id(body), triage.forward)
+    outcome = act(services, user_id, clicked_id(body), triage.forward)
     if isinstance(outcome, str):
         tell(body, outcome)
         return

@@ -228,3 +228,20 @@ def triage_question(report: BugReport, agent_id: str, question: str) -> list[dic
 def triage_resolved(report: BugReport, answer: str) -> list[dict[str, Any]]:
     """The reporter's news: resolved, with the answer to pass on to the end user."""
     return render_blocks("slack/triage_resolved.json.j2", reference=report.reference, answer=answer)
+
+
+def text_dialog(
+    callback_id: str, item_id: int, reference: str, purpose: str, words: tuple[str, str, str, str]
+) -> dict[str, Any]:
+    """A modal asking for one text about an item (a reason, a question, an answer); the
+    purpose travels in the metadata. words: title, submit label, introduction, field label."""
+    title, submit, intro, label = words
+    return render_view(
+        "slack/text_dialog.json.j2",
+        callback_id=callback_id,
+        private_metadata=json.dumps({"r": item_id, "a": purpose}),
+        title=title,
+        submit=submit,
+        intro=f"*{reference}*: {intro}",
+        label=label,
+    )
