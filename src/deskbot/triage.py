@@ -105,8 +105,9 @@ def ask(session: Session, report: BugReport, actor: Actor) -> None:
     _record(session, report, actor.user_id, "asked")
 
 
-def replied(session: Session, report: BugReport, reporter_id: str) -> None:
+def replied(session: Session, report: BugReport, actor: Actor) -> None:
     """The reporter answered; only the reporter may."""
+    reporter_id = actor.user_id
     if reporter_id != report.reporter_id:
         raise Refused("Only the person who reported it can answer this question.")
     if report.status == Status.WAITING_FOR_REPORTER:

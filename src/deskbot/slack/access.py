@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
 
 from deskbot.flows import bug_report, deletion_request
+from deskbot.roles import Actor, Refused
 from deskbot.slack.app import Services
 from deskbot.templating import render_text
 
@@ -35,3 +39,28 @@ def tell(services: Services, body: dict[str, Any], text: str) -> None:
         services.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
     else:
         services.client.chat_postMessage(channel=user_id, text=text)
+
+
+Item = TypeVar("Item")
+
+
+def change_as(
+    services: Services,
+    user_id: str,
+    load: Callable[[Session], Item | None],
+    change: Callable[[Session, Item, Actor], object],
+    missing: str,
+) -> Item | str:
+    """Apply one change to a row, locked, as this user: the item as it is now, or the text
+    of the refusal. The user's roles are resolved first: that may ask Slack, and must not
+    happen while the row is locked."""
+    actor = services.runner.actor(user_id)
+    with services.db.transaction() as session:
+        item = load(session)
+        if item is None:
+            return missing
+        try:
+            change(session, item, actor)
+        except Refused as refused:
+            return str(refused)
+        return item

@@ -305,18 +305,16 @@ def act(services: Services, user_id: str, request_id: int, change: Change) -> st
 
     Slack hears of it afterwards (after_change), so a view submission can be answered first.
     """
-    actor = services.runner.actor(user_id)  # may ask Slack: not while holding the row
-    with services.db.transaction() as session:
-        request = deletions.get(
+    outcome = access.change_as(
+        services,
+        user_id,
+        lambda session: deletions.get(
             session, services.settings.organisation_id, request_id, for_update=True
-        )
-        if request is None:
-            return "That deletion request does not exist (any more)."
-        try:
-            change(session, request, actor)
-        except Refused as refused:
-            return str(refused)
-    return None
+        ),
+        change,
+        "That deletion request does not exist (any more).",
+    )
+    return outcome if isinstance(outcome, str) else None
 
 
 def after_change(services: Services, request_id: int) -> None:

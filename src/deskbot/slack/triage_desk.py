@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from deskbot import privacy, triage
 from deskbot.models import BugReport
-from deskbot.roles import Actor, Refused, Role
+from deskbot.roles import Actor, Role
 from deskbot.slack import access, views
 from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.ids import Action, View
@@ -85,16 +85,15 @@ def in_thread(services: Services, report: BugReport, text: str) -> None:
 
 def act(services: Services, user_id: str, report_id: int, change: Change) -> BugReport | str:
     """Apply one change for this user: the report as it is now, or the refusal's text."""
-    actor = services.runner.actor(user_id)  # may ask Slack: not while holding the row
-    with services.db.transaction() as session:
-        report = triage.get(session, services.settings.organisation_id, report_id, for_update=True)
-        if report is None:
-            return "That bug report does not exist."
-        try:
-            change(session, report, actor)
-        except Refused as refused:
-            return str(refused)
-        return report
+    return access.change_as(
+        services,
+        user_id,
+        lambda session: triage.get(
+            session, services.settings.organisation_id, report_id, for_update=True
+        ),
+        change,
+        "That bug report does not exist.",
+    )
 
 
 def dialog(purpose: str, report: BugReport) -> dict[str, Any]:
@@ -198,14 +197,9 @@ def register(app: App, services: Services) -> None:
         purpose, report_id = str(meta.get("a")), int(meta.get("r") or 0)
         user_id = body["user"]["id"]
         if purpose == "reply":
-            with services.db.transaction() as session:
-                report = triage.get(session, settings.organisation_id, report_id, for_update=True)
-                if report is None:
-                    return
-                try:
-                    triage.replied(session, report, user_id)
-                except Refused:
-                    return
+            report = act(services, user_id, report_id, triage.replied)
+            if isinstance(report, str):
+                return  # not the reporter: the button refused them before
             in_thread(services, report, f"<@{user_id}> answered:\n{shown(text)}")
             refresh(services, report)
             return
