@@ -18,11 +18,15 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 manifest_app = typer.Typer(help="The Slack app manifest.", no_args_is_help=True)
+translations_app = typer.Typer(
+    help="The Dutch and German texts (for maintainers).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(sla_app, name="sla")
 app.add_typer(audit_app, name="audit")
 app.add_typer(manifest_app, name="manifest")
+app.add_typer(translations_app, name="translations")
 
 err = Console(stderr=True)
 CONNECT_HINT = (
@@ -62,7 +66,7 @@ def run(
         runtime.run_http(settings, host=host, port=port, threads=16)
     elif sys.stdin.isatty():
         err.print(CONNECT_HINT)
-        console()
+        console(language=None)
     else:
         err.print(
             "deskbot has no Slack credentials and no terminal to offer the console on. Set "
@@ -89,9 +93,14 @@ def serve(
 
 
 @app.command()
-def console() -> None:
+def console(
+    language: str | None = typer.Option(
+        None, help="en, nl or de; the organisation's language (setting `language`) if not given."
+    ),
+) -> None:
     """Try every flow in this terminal, without Slack, on the configured database."""
     settings = _settings()
+    from deskbot import i18n
     from deskbot.console import ConsoleSession
     from deskbot.flows.runner import FlowRunner
     from deskbot.runtime import open_database
@@ -100,7 +109,8 @@ def console() -> None:
     out = Console(highlight=False)
     session = ConsoleSession(FlowRunner(settings, db), ask=out.input, out=out)
     try:
-        session.main_menu()
+        with i18n.speaking(i18n.of_locale(language, settings.language)):
+            session.main_menu()
     finally:
         db.dispose()
 
@@ -126,6 +136,28 @@ def manifest_check(path: str = typer.Argument("app-manifest.yml")) -> None:
     if problems:
         raise typer.Exit(1)
     err.print("[green]✓[/] The manifest validates and matches the code.")
+
+
+@translations_app.command("update")
+def translations_update() -> None:
+    """Add new texts to the catalogs (untranslated) and drop the ones no longer used."""
+    from deskbot import translations
+
+    for language, missing in translations.update().items():
+        err.print(f"{language}: {missing} text(s) to translate")
+
+
+@translations_app.command("check")
+def translations_check() -> None:
+    """List every text without a current translation; exits 1 if there is one."""
+    from deskbot import translations
+
+    problems = translations.check()
+    for problem in problems:
+        err.print(f"[red]✗[/] {problem}")
+    if problems:
+        raise typer.Exit(1)
+    err.print("[green]✓[/] Every text has its Dutch and German translation.")
 
 
 def main() -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from deskbot.cache import Refreshing
 from deskbot.settings import Roles
 
 
@@ -54,12 +53,14 @@ class RoleDirectory:
         everyone: frozenset[Role] = frozenset(),
     ) -> None:
         self._roles = roles
-        self._group_members = group_members
-        self._ttl = ttl
         self._everyone = everyone  # the local console: one person holding every role
-        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
-        self._refreshing: set[str] = set()
-        self._lock = threading.Lock()
+        self._groups: Refreshing[str, frozenset[str]] | None = (
+            None
+            if group_members is None
+            else Refreshing(
+                lambda group: frozenset(group_members(group)), ttl=ttl, name="deskbot-roles"
+            )
+        )
 
     def roles_of(self, user_id: str) -> frozenset[Role]:
         held = set(self._everyone)
@@ -84,39 +85,7 @@ class RoleDirectory:
         return bool(self.roles_of(user_id) & allowed)
 
     def _members_of(self, group_id: str) -> frozenset[str]:
-        """A group's members. Only the very first lookup waits for Slack; after that an expired
-        entry is served while a background thread refreshes it, so an ack never waits."""
-        if self._group_members is None:
+        """A group's members; Slack unreachable on the first lookup means no members yet."""
+        if self._groups is None:
             return frozenset()
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(group_id)
-            fresh = cached is not None and now - cached[0] < self._ttl
-            refresh = cached is not None and not fresh and group_id not in self._refreshing
-            if refresh:
-                self._refreshing.add(group_id)
-        if cached is not None:
-            if refresh:
-                threading.Thread(
-                    target=self._refresh, args=(group_id,), name="deskbot-roles", daemon=True
-                ).start()
-            return cached[1]
-        return self._fetch(group_id) or frozenset()
-
-    def _refresh(self, group_id: str) -> None:
-        try:
-            self._fetch(group_id)
-        finally:
-            with self._lock:
-                self._refreshing.discard(group_id)
-
-    def _fetch(self, group_id: str) -> frozenset[str] | None:
-        assert self._group_members is not None
-        try:
-            members = frozenset(self._group_members(group_id))
-        except Exception:
-            # Slack unreachable: keep what we knew rather than lock everyone out or in.
-            return None
-        with self._lock:
-            self._cache[group_id] = (time.monotonic(), members)
-        return members
+        return self._groups.get(group_id) or frozenset()

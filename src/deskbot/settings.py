@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     config: Path | None = None
     organisation: str = "Demo care organisation"
     organisation_id: str = "demo"
+    # For the triage channel, and for anyone whose Slack language is not English, Dutch or German.
+    language: Literal["en", "nl", "de"] = "en"
     platforms: list[Platform] = Field(
         default_factory=lambda: [
             Platform(name="production", url="https://demo.example-ehealth.org"),

@@ -10,6 +10,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from deskbot import i18n
+
 
 def templates_dir() -> Path:
     """Where the templates are: inside the installed package, or beside src/ in a checkout."""
@@ -50,6 +52,9 @@ def environment() -> Environment:
     env.filters["tojson"] = _tojson
     env.filters["mrkdwn"] = escape_mrkdwn
     env.filters["clip"] = clip
+    env.filters["day"] = i18n.day
+    # Texts are marked `_("...")` in templates as in code, and read the language in force.
+    env.globals.update(_=i18n.gettext, gettext=i18n.gettext, ngettext=i18n.ngettext)
     return env
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from deskbot import bugs, clock, deletions, drafts
+from deskbot import bugs, clock, deletions, drafts, i18n
 from deskbot.db import Database
 from deskbot.flows import bug_report, deletion_request, get_flow
 from deskbot.flows.engine import Conversation, Flow, Invalid, Kind, Outcome, clean_page
@@ -119,7 +119,7 @@ class FlowRunner:
         self.db = db
         # Without a role directory (the local console) the one user holds every role.
         self.roles_of = roles_of or (lambda _user_id: frozenset(Role))
-        self._flows: dict[str, Flow] = {}
+        self._flows: dict[tuple[str, str], Flow] = {}
 
     def may_start(self, user_id: str, flow: str) -> bool:
         """Asked before every move: a role taken away stops an unfinished draft too."""
@@ -133,9 +133,11 @@ class FlowRunner:
         return timedelta(days=self.settings.draft_ttl_days)
 
     def flow(self, name: str) -> Flow:
-        if name not in self._flows:
-            self._flows[name] = get_flow(name, self.settings)
-        return self._flows[name]
+        """The flow as declared in the language in force: its questions are written then."""
+        key = (name, i18n.language())
+        if key not in self._flows:
+            self._flows[key] = get_flow(name, self.settings)
+        return self._flows[key]
 
     def open(
         self,

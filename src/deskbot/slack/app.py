@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from deskbot.db import Database
 from deskbot.flows.runner import FlowRunner
 from deskbot.roles import RoleDirectory
 from deskbot.settings import Settings
+from deskbot.slack.languages import Languages
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class Services:
     runner: FlowRunner
     roles: RoleDirectory
     client: WebClient
+    languages: Languages
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -58,6 +61,10 @@ def build_services(settings: Settings, db: Database) -> Services:
     def group_members(group_id: str) -> list[str]:
         return list(client.usergroups_users_list(usergroup=group_id)["users"] or [])
 
+    def locale_of(user_id: str) -> str | None:
+        user = client.users_info(user=user_id, include_locale=True)["user"] or {}
+        return user.get("locale")
+
     roles = RoleDirectory(settings.roles, group_members)
     return Services(
         settings=settings,
@@ -65,7 +72,16 @@ def build_services(settings: Settings, db: Database) -> Services:
         runner=FlowRunner(settings, db, roles_of=roles.roles_of),
         roles=roles,
         client=client,
+        languages=Languages(settings.language, locale_of),
     )
+
+
+class ContextExecutor(ThreadPoolExecutor):
+    """Runs each task in a copy of the submitting thread's context, so a lazy listener
+    speaks the language its request was answered in."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 def acknowledge(ack: Ack) -> None:
@@ -129,13 +145,14 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
         # Slack's answer does not wait for Bolt's polling of a background thread.
         process_before_response=True,
         # Bolt's default of 5 threads makes acks wait behind the work of earlier requests.
-        listener_executor=ThreadPoolExecutor(
+        listener_executor=ContextExecutor(
             max_workers=settings.listener_threads, thread_name_prefix="deskbot-listener"
         ),
         token_verification_enabled=False,
         # Bolt would log request bodies at debug level; they may hold personal data.
         logger=logging.getLogger("deskbot.bolt"),
     )
+    app.use(services.languages.middleware)
     commands.register(app, services)
     flow_modal.register(app, services)
     flow_dm.register(app, services)
