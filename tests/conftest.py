@@ -36,6 +36,10 @@ OUTSIDER = "U0OUTSIDER"  # no role at all
 THERAPIST = "U0THERAPIST"
 LEAD = "U0LEAD"  # receives SLA escalations
 TRIAGE = "C0TRIAGE"
+# Users whose Slack is set to another language; they hold roles only where a test gives them.
+DUTCH = "U0NL"  # nl-NL
+GERMAN = "U0DE"  # de-DE
+FRENCH = "U0FR"  # fr-FR: a language deskbot does not speak
 
 
 def _postgres_available() -> bool:
@@ -94,6 +98,8 @@ def standin() -> Iterator[SlackStandin]:
         uid: {"locale": "en-US", "name": uid.lower(), "tz": "Europe/Amsterdam"}
         for uid in (AM, AM2, AGENT, GROUP_MEMBER, OUTSIDER, THERAPIST, LEAD)
     }
+    for uid, locale in ((DUTCH, "nl-NL"), (GERMAN, "de-DE"), (FRENCH, "fr-FR")):
+        users[uid] = {"locale": locale, "name": uid.lower(), "tz": "Europe/Amsterdam"}
     with SlackStandin(
         bot_token=BOT_TOKEN,
         app_token=APP_TOKEN,

@@ -61,11 +61,13 @@ def deskbot_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_console(tmp_path: Path, script: str) -> tuple[str, subprocess.CompletedProcess[str]]:
+def run_console(
+    tmp_path: Path, script: str, *options: str
+) -> tuple[str, subprocess.CompletedProcess[str]]:
     """`deskbot console` in its own process, typed to from a script; its database URL too."""
     url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
     done = subprocess.run(
-        [sys.executable, "-m", "deskbot", "console"],
+        [sys.executable, "-m", "deskbot", "console", *options],
         input=script,
         capture_output=True,
         text=True,

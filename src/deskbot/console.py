@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from deskbot import deletions, privacy
+from deskbot import deletions, i18n, privacy
+from deskbot.accounts.advice import CLIENT
 from deskbot.accounts.check import check_address
 from deskbot.accounts.importer import import_csv
 from deskbot.accounts.lookup import last_import
@@ -20,16 +21,59 @@ from deskbot.flows import bug_report, deletion_request, presenting
 from deskbot.flows.deletion_request import ERASED
 from deskbot.flows.engine import Conversation, Kind, Outcome, Step
 from deskbot.flows.runner import FlowRunner, Incomplete, NotYours
+from deskbot.i18n import _
 from deskbot.models import DeletionRequest
 from deskbot.roles import Refused
 from deskbot.templating import render_text
 
 CONSOLE_USER = "console"
-WORDS = {"back", "skip", "cancel", "quit"}
+# The words typed at the console, in English; those of the language in force work too.
+BACK, SKIP, CANCEL, QUIT = "back", "skip", "cancel", "quit"
+YES = ("y", "yes", "1", "ja", "j")
+NO = ("n", "no", "nee")
+
+
+def moves() -> dict[str, str]:
+    """What each word typed at a question means: the English words and the translated ones."""
+    translated = {
+        # Translators: a word the user types to go back to the previous question.
+        _("back"): BACK,
+        # Translators: a word the user types to skip an optional question.
+        _("skip"): SKIP,
+        # Translators: a word the user types to discard an unfinished report or request.
+        _("cancel"): CANCEL,
+        # Translators: a word the user types at the console to stop (the draft is kept).
+        _("quit"): QUIT,
+    }
+    return {word.lower(): move for word, move in translated.items()} | {
+        move: move for move in (BACK, SKIP, CANCEL, QUIT)
+    }
+
+
+def yes_words() -> set[str]:
+    """The answers that mean yes: English and Dutch always, and the language in force."""
+    # Translators: the short answer "yes" typed at the console, as in "[y/N]".
+    short = _("y")
+    # Translators: the answer "yes" typed at the console.
+    return set(YES) | {short.lower(), _("yes").lower()}
+
+
+def no_words() -> set[str]:
+    # Translators: the short answer "no" typed at the console, as in "[Y/n]".
+    short = _("n")
+    # Translators: the answer "no" typed at the console.
+    return set(NO) | {short.lower(), _("no").lower()}
+
+
+def word(text: str) -> str:
+    """A word the user typed, bold, as the console shows it in its instructions."""
+    return f"[bold]{escape(text)}[/]"
 
 
 class ConsoleSession:
-    """One person at a terminal; `ask` reads a line (input() in real use, a script in tests)."""
+    """One person at a terminal; `ask` reads a line (input() in real use, a script in tests).
+
+    It runs inside `i18n.speaking()`: every text is written in that language when shown."""
 
     def __init__(self, runner: FlowRunner, ask: Callable[[str], str], out: Console) -> None:
         self.runner = runner
@@ -38,86 +82,108 @@ class ConsoleSession:
 
     def main_menu(self) -> None:
         settings = self.runner.settings
-        self.out.print(Panel.fit(f"deskbot console · {settings.organisation}", style="bold"))
+        self.out.print(
+            Panel.fit(
+                _("deskbot console · {organisation}", organisation=settings.organisation),
+                style="bold",
+            )
+        )
         while True:
             self.out.print(
-                "\n[bold]What would you like to do?[/]\n  1. Report a bug\n"
-                '  2. Check an email address ("already in use")\n'
-                "  3. Request the deletion of a client account\n  q. Quit"
+                "\n[bold]"
+                + _("What would you like to do?")
+                + "[/]\n  1. "
+                + _("Report a bug")
+                + "\n  2. "
+                + _('Check an email address ("already in use")')
+                + "\n  3. "
+                + _("Request the deletion of a client account")
+                + "\n  q. "
+                + _("Quit")
             )
             choice = self.read("> ").lower()
-            if choice in ("1", "bug"):
+            if choice in ("1", "bug", _("bug").lower()):
                 self.run_flow(bug_report.NAME)
-            elif choice in ("2", "email"):
+            elif choice in ("2", "email", _("email").lower()):
                 self.email_check()
-            elif choice in ("3", "delete"):
+            elif choice in ("3", "delete", _("delete").lower()):
                 self.run_flow(deletion_request.NAME)
-            elif choice in ("q", "quit", "exit", ""):
+            elif choice in ("q", "quit", "exit", "", _("quit").lower()):
                 return
 
     def read(self, prompt: str) -> str:
         try:
             return self.ask(prompt).strip()
         except EOFError:
-            return "quit"
+            return QUIT
 
     def run_flow(self, name: str) -> None:
         draft, resumed = self.runner.open(flow=name, user_id=CONSOLE_USER, surface="console")
         flow = self.runner.flow(draft.flow)
         if resumed:
             self.out.print(
-                f"[yellow]Continuing your unfinished {flow.wording.item}.[/] "
-                "Type [bold]cancel[/] to discard it."
+                f"[yellow]{flow.wording.continuing}[/] "
+                + _("Type {cancel} to discard it.", cancel=word(_("cancel")))
             )
         self.out.print(
-            "Type [bold]back[/], [bold]skip[/] (optional questions), [bold]cancel[/] "
-            "or [bold]quit[/] (keeps the draft)."
+            _(
+                "Type {back}, {skip} (optional questions), {cancel} or {quit} (keeps the draft).",
+                back=word(_("back")),
+                skip=word(_("skip")),
+                cancel=word(_("cancel")),
+                quit=word(_("quit")),
+            )
         )
         state = draft.state
+        meaning = moves()
         while state.get("current"):
             step = flow.step(state["current"])
             self.out.print(f"\n[dim]{presenting.progress(flow, state['answers'], step.key)}[/]")
             self.show_question(step, state["answers"].get(step.key))
             line = self.read("> ")
-            word = line.lower()
-            if word == "quit":
-                self.out.print("Saved. Your draft waits for you.")
+            move = meaning.get(line.lower())
+            if move == QUIT:
+                self.out.print(_("Saved. Your draft waits for you."))
                 return
-            if word == "cancel":
+            if move == CANCEL:
                 self.runner.cancel(draft.id, CONSOLE_USER)
-                self.out.print("Cancelled; the draft is discarded.")
+                self.out.print(_("Cancelled; the draft is discarded."))
                 return
-            moved = self.runner.move(draft.id, CONSOLE_USER, self.mover(step, line, word))
+            moved = self.runner.move(draft.id, CONSOLE_USER, self.mover(step, line, move))
             state = moved.draft.state
             self.report(moved.outcome)
         self.summary_and_file(draft.id)
 
     def show_question(self, step: Step, previous: Any) -> None:
         self.out.print(
-            f"[bold]{step.question}[/]" + (" [dim](optional)[/]" if step.optional else "")
+            f"[bold]{step.question}[/]"
+            + (" [dim]" + _("(optional)") + "[/]" if step.optional else "")
         )
         if step.hint:
             self.out.print(f"[dim]{step.hint}[/]")
         for number, option in enumerate(step.options, start=1):
             self.out.print(f"  {number}. {option.label}")
         if step.kind == Kind.MULTI:
-            self.out.print("[dim]Numbers separated by commas; empty for none.[/]")
+            self.out.print("[dim]" + _("Numbers separated by commas; empty for none.") + "[/]")
         if step.other:
             self.out.print(f"[dim]{step.other}.[/]")
         if step.kind == Kind.FILES:
-            self.out.print("[dim]Paths of image files, separated by commas.[/]")
+            self.out.print("[dim]" + _("Paths of image files, separated by commas.") + "[/]")
         if isinstance(previous, str) and previous:
-            self.out.print(f"[dim]Earlier answer: {escape(previous)}[/]", highlight=False)
+            self.out.print(
+                "[dim]" + _("Earlier answer: {answer}", answer=escape(previous)) + "[/]",
+                highlight=False,
+            )
 
-    def mover(self, step: Step, line: str, word: str) -> Callable[[Conversation], Outcome]:
-        def move(conversation: Conversation) -> Outcome:
-            if word == "back":
+    def mover(self, step: Step, line: str, move: str | None) -> Callable[[Conversation], Outcome]:
+        def apply(conversation: Conversation) -> Outcome:
+            if move == BACK:
                 return conversation.back()
-            if word == "skip":
+            if move == SKIP:
                 return conversation.skip()
             return conversation.answer(self.raw_answer(step, line))
 
-        return move
+        return apply
 
     def raw_answer(self, step: Step, line: str) -> Any:
         def pick(token: str) -> str:
@@ -131,7 +197,7 @@ class ConsoleSession:
         if step.kind == Kind.MULTI:
             return [pick(t) for t in line.split(",") if t.strip()]
         if step.kind == Kind.TICK:
-            return line.lower() in ("y", "yes", "1", "ja", "j")
+            return line.lower() in yes_words()
         if step.kind == Kind.FILES:
             paths = [Path(p.strip()).expanduser() for p in line.split(",") if p.strip()]
             return [{"id": f"local:{p.name}", "name": p.name} for p in paths if p.is_file()]
@@ -143,12 +209,12 @@ class ConsoleSession:
         if outcome.error:
             self.out.print(f"[red]{escape(outcome.error)}[/]", highlight=False)
         for notice in outcome.notices:
-            self.out.print(f"[yellow]Note:[/] {notice.text}", highlight=False)
+            self.out.print("[yellow]" + _("Note:") + f"[/] {notice.text}", highlight=False)
 
     def email_check(self) -> None:
         """The console holds every role, the data officer's included: it shows everything."""
         self.offer_demo_accounts()
-        raw = self.read("Email address: ")
+        raw = self.read(_("Email address:") + " ")
         try:
             answer = check_address(
                 self.runner.db,
@@ -163,23 +229,33 @@ class ConsoleSession:
             return
         self.out.print(f"\n[bold]{escape(answer.summary)}[/]")
         for shown in answer.shown:
-            state = "active" if shown.active else "inactive"
-            self.out.print(
-                f"• {shown.kind} account on {escape(shown.platform)} — "
-                f"{state}, ID {escape(shown.account_id or '?')}, "
-                f"{escape(shown.display_name or 'no name')}"
-                + (", externally managed" if shown.externally_managed else "")
-                + (f", groups: {escape(', '.join(shown.groups))}" if shown.groups else ""),
-                highlight=False,
-            )
+            details = [
+                _("active") if shown.active else _("inactive"),
+                _("ID {id}", id=escape(shown.account_id or "?")),
+                escape(shown.display_name or _("no name")),
+            ]
+            if shown.externally_managed:
+                details.append(_("externally managed"))
+            if shown.groups:
+                details.append(_("groups: {groups}", groups=escape(", ".join(shown.groups))))
+            values = {"platform": escape(shown.platform), "details": ", ".join(details)}
+            if shown.kind == CLIENT:
+                # Translators: {details} lists: active or inactive, the ID, the name, ….
+                found = _("client account on {platform} — {details}", **values)
+            else:
+                # Translators: {details} lists: active or inactive, the ID, the name, ….
+                found = _("professional account on {platform} — {details}", **values)
+            self.out.print(f"• {found}", highlight=False)
         for hint in answer.hints:
-            self.out.print(f"[yellow]Hint:[/] {escape(hint)}", highlight=False)
+            self.out.print("[yellow]" + _("Hint:") + f"[/] {escape(hint)}", highlight=False)
         for step in answer.next_steps:
-            self.out.print(f"[bold]Next:[/] {escape(step)}", highlight=False)
+            self.out.print("[bold]" + _("Next:") + f"[/] {escape(step)}", highlight=False)
         imported = (
-            answer.last_import.isoformat(timespec="minutes") if answer.last_import else "never"
+            answer.last_import.isoformat(timespec="minutes") if answer.last_import else _("never")
         )
-        self.out.print(f"[dim]Account store last imported: {imported}[/]")
+        self.out.print(
+            "[dim]" + _("Account store last imported: {moment}", moment=imported) + "[/]"
+        )
 
     def offer_demo_accounts(self) -> None:
         """An empty store on the demo organisation: offer the demo accounts to try it with."""
@@ -188,11 +264,8 @@ class ConsoleSession:
             empty = last_import(session, organisation_id=settings.organisation_id) is None
         if not empty or settings.organisation_id != "demo":
             return
-        if self.read("The account store is empty. Load the demo accounts? [Y/n] ").lower() in (
-            "n",
-            "no",
-            "nee",
-        ):
+        question = _("The account store is empty. Load the demo accounts? [Y/n]") + " "
+        if self.read(question).lower() in no_words():
             return
         demo = resources.files("deskbot") / "data" / "demo"
         for kind in ("professional", "client"):
@@ -206,36 +279,45 @@ class ConsoleSession:
                     actor=CONSOLE_USER,
                 )
         self.out.print(
-            "Loaded. Try m.devries@demo-ggz.example, j.bakker@demo-ggz.example, "
-            "kees.jansen@example.org or t.visser@demo-ggz.example."
+            _(
+                "Loaded. Try {first}, {second}, {third} or {fourth}.",
+                first="m.devries@demo-ggz.example",
+                second="j.bakker@demo-ggz.example",
+                third="kees.jansen@example.org",
+                fourth="t.visser@demo-ggz.example",
+            )
         )
 
     def summary_and_file(self, draft_id: str) -> None:
         draft = self.runner.get(draft_id, CONSOLE_USER)
         flow = self.runner.flow(draft.flow)
         answers = draft.state["answers"]
-        self.out.print("\n[bold]Summary[/]")
+        self.out.print("\n[bold]" + _("Summary") + "[/]")
         for line in presenting.lines(flow, answers):
             self.out.print(f"[bold]{line.label}:[/] {escape(line.value)}", highlight=False)
         for notice in presenting.notices(flow, flow.summary_notices(answers)):
             self.out.print(f"[yellow]{notice.text}[/]", highlight=False)
-        if self.read(f"{flow.wording.submit}? [y/N] ").lower() not in ("y", "yes", "j", "ja"):
-            self.out.print("Not filed. Your draft is kept; choose it again to continue.")
+        # Translators: {action} is the flow's submit button, e.g. "File report".
+        question = _("{action}? [y/N]", action=flow.wording.submit)
+        if self.read(question + " ").lower() not in yes_words():
+            self.out.print(_("Not filed. Your draft is kept; choose it again to continue."))
             return
         try:
             filed = self.runner.file(draft_id, CONSOLE_USER)
         except Incomplete:
-            self.out.print("[red]Some questions are still unanswered.[/]")
+            self.out.print("[red]" + _("Some questions are still unanswered.") + "[/]")
             return
         except NotYours:
-            self.out.print("[red]This draft is closed already.[/]")
+            self.out.print("[red]" + _("This draft is closed already.") + "[/]")
             return
         report = filed.item
-        self.out.print(f"\n[green bold]Filed as {report.reference}.[/]")
+        self.out.print(
+            "\n[green bold]" + _("Filed as {reference}.", reference=report.reference) + "[/]"
+        )
         if isinstance(report, DeletionRequest):
             self.confirm_deletion(report)
             return
-        self.out.print("[dim]The copy for the service desk, without personal data:[/]")
+        self.out.print("[dim]" + _("The copy for the service desk, without personal data:") + "[/]")
         text = render_text(
             "text/bug_report.txt.j2",
             reference=report.reference,
@@ -248,12 +330,28 @@ class ConsoleSession:
     def confirm_deletion(self, request: DeletionRequest) -> None:
         """The explicit confirmation: what is erased, and the client ID typed once more."""
         settings = self.runner.settings
-        self.out.print("[bold red]This cannot be undone.[/] Once confirmed, the vendor erases:")
+        self.out.print(
+            "[bold red]"
+            + _("This cannot be undone.")
+            + "[/] "
+            + _("Once confirmed, the vendor erases:")
+        )
         for item in ERASED:
-            self.out.print(f"  • {item}")
-        typed = self.read(f"Type the client ID ({request.client_id}) to confirm, or Enter: ")
+            self.out.print(f"  • {_(item)}")
+        typed = self.read(
+            _(
+                "Type the client ID ({client_id}) to confirm, or Enter:",
+                client_id=request.client_id,
+            )
+            + " "
+        )
         if typed.casefold() != request.client_id.casefold():
-            self.out.print(f"Not confirmed. {request.reference} waits for its confirmation.")
+            self.out.print(
+                _(
+                    "Not confirmed. {reference} waits for its confirmation.",
+                    reference=request.reference,
+                )
+            )
             return
         with self.runner.db.transaction() as session:
             current = deletions.get(session, settings.organisation_id, request.id, for_update=True)
@@ -265,6 +363,13 @@ class ConsoleSession:
                 return
             due = current.due_date
         self.out.print(
-            f"[green]Confirmed.[/] The service desk deletes the account by the end of "
-            f"{due:%a %d %b %Y}; the legal limit is {request.statutory_date:%a %d %b %Y}."
+            "[green]"
+            + _("Confirmed.")
+            + "[/] "
+            + _(
+                "The service desk deletes the account by the end of {due}; the legal limit is "
+                "{limit}.",
+                due=i18n.day(due),
+                limit=i18n.day(request.statutory_date),
+            )
         )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from deskbot import audit, clock, drafts, reminders
 from deskbot.bugs import next_number
 from deskbot.flows.engine import Flow, Invalid
+from deskbot.i18n import N_, _, ngettext
 from deskbot.models import DeletionRequest, Draft
 from deskbot.roles import Actor, Refused, Role
 from deskbot.settings import Settings
@@ -72,7 +73,12 @@ def file_request(
     answers = draft.state.get("answers", {})
     missing = flow.missing(answers)
     if missing:
-        raise Invalid(f"Some answers are still missing: {', '.join(s.label for s in missing)}.")
+        raise Invalid(
+            _(
+                "Some answers are still missing: {answers}.",
+                answers=", ".join(s.label for s in missing),
+            )
+        )
     final = flow.final_answers(answers)
     asked_on = date.fromisoformat(final["asked_on"])
     now = clock.now()
@@ -109,12 +115,19 @@ def file_request(
 def may_confirm(request: DeletionRequest, actor: Actor, settings: Settings) -> None:
     """Refused unless this user may confirm this request now."""
     if request.status not in UNCONFIRMED:
-        raise Refused(f"{request.reference} is {label(request)} already; nothing to confirm.")
+        raise Refused(
+            # Translators: {status} is a deletion request's status, e.g. "completed".
+            _(
+                "{reference} is {status} already; nothing to confirm.",
+                reference=request.reference,
+                status=label(request),
+            )
+        )
     if not actor.holds(Role.APPLICATION_MANAGER):
-        raise Refused("Only an application manager can confirm a deletion request.")
+        raise Refused(_("Only an application manager can confirm a deletion request."))
     if settings.sla.four_eyes and actor.user_id == request.requester_id:
         raise Refused(
-            "Another application manager has to confirm this request: the four-eyes rule is on."
+            _("Another application manager has to confirm this request: the four-eyes rule is on.")
         )
 
 
@@ -171,11 +184,28 @@ CLOCK_REMINDERS = ("working_day_3", "due_day", "escalation")
 # ---- processing -------------------------------------------------------------------------------
 
 
+# Each refusal of a non-agent, by what they tried.
+AGENTS_ONLY = {
+    "claim": N_("Only service-desk agents can claim a deletion request."),
+    "process": N_("Only service-desk agents can process a deletion request."),
+    "pause": N_("Only service-desk agents can pause a deletion request."),
+    "resume": N_("Only service-desk agents can resume a deletion request."),
+    "complete": N_("Only service-desk agents can complete a deletion request."),
+    "reject": N_("Only service-desk agents can reject a deletion request."),
+}
+
+
 def _agent(request: DeletionRequest, actor: Actor, what: str) -> None:
     if not actor.holds(Role.AGENT):
-        raise Refused(f"Only service-desk agents can {what} a deletion request.")
+        raise Refused(_(AGENTS_ONLY[what]))
     if request.status not in OPEN:
-        raise Refused(f"{request.reference} is {label(request)}; it cannot change any more.")
+        raise Refused(
+            _(
+                "{reference} is {status}; it cannot change any more.",
+                reference=request.reference,
+                status=label(request),
+            )
+        )
 
 
 def claim(session: Session, request: DeletionRequest, actor: Actor) -> None:
@@ -183,7 +213,13 @@ def claim(session: Session, request: DeletionRequest, actor: Actor) -> None:
     if request.assignee_id == actor.user_id:
         return
     if request.assignee_id is not None:
-        raise Refused(f"<@{request.assignee_id}> has claimed {request.reference} already.")
+        raise Refused(
+            _(
+                "{user} has claimed {reference} already.",
+                user=f"<@{request.assignee_id}>",
+                reference=request.reference,
+            )
+        )
     request.assignee_id = actor.user_id
     _touch(request)
     _audit(session, request, actor.user_id, "assigned", assignee=actor.user_id)
@@ -192,7 +228,13 @@ def claim(session: Session, request: DeletionRequest, actor: Actor) -> None:
 def start(session: Session, request: DeletionRequest, actor: Actor) -> None:
     _agent(request, actor, "process")
     if request.status != Status.CONFIRMED:
-        raise Refused(f"{request.reference} is {label(request)}: it must be confirmed first.")
+        raise Refused(
+            _(
+                "{reference} is {status}: it must be confirmed first.",
+                reference=request.reference,
+                status=label(request),
+            )
+        )
     request.status = Status.IN_PROGRESS
     if request.assignee_id is None:
         request.assignee_id = actor.user_id
@@ -206,9 +248,17 @@ def pause(
     """Waiting for the requester: the clock stops until resume; the statutory date stays."""
     _agent(request, actor, "pause")
     if request.status not in RUNNING:
-        raise Refused(f"{request.reference} is {label(request)}: only a running clock can pause.")
+        raise Refused(
+            _(
+                "{reference} is {status}: only a running clock can pause.",
+                reference=request.reference,
+                status=label(request),
+            )
+        )
     if request.paused_at is not None:
-        raise Refused(f"{request.reference} is already waiting for the requester.")
+        raise Refused(
+            _("{reference} is already waiting for the requester.", reference=request.reference)
+        )
     request.paused_at = clock.now()
     request.pause_reason = reason
     _touch(request)
@@ -220,7 +270,7 @@ def resume(session: Session, request: DeletionRequest, actor: Actor, settings: S
     """The clock runs again; the deadline moves out by the working days it stood still."""
     _agent(request, actor, "resume")
     if request.paused_at is None:
-        raise Refused(f"{request.reference} is not waiting for anything.")
+        raise Refused(_("{reference} is not waiting for anything.", reference=request.reference))
     days = _end_pause(request, settings.work_calendar())
     _schedule_clock(session, request, settings.work_calendar(), settings)
     _audit(session, request, actor.user_id, "resumed", paused_working_days=days)
@@ -243,7 +293,13 @@ def complete(session: Session, request: DeletionRequest, actor: Actor, settings:
     """The vendor has erased the account: the request is done, its reminders are cancelled."""
     _agent(request, actor, "complete")
     if request.status not in RUNNING:
-        raise Refused(f"{request.reference} is {label(request)}: it must be confirmed first.")
+        raise Refused(
+            _(
+                "{reference} is {status}: it must be confirmed first.",
+                reference=request.reference,
+                status=label(request),
+            )
+        )
     if request.paused_at is not None:
         _end_pause(request, settings.work_calendar())
     _close(session, request, actor, Status.COMPLETED, None)
@@ -258,11 +314,15 @@ def withdraw(session: Session, request: DeletionRequest, actor: Actor) -> None:
     """Before processing starts, the requester (or an application manager) can withdraw it."""
     mine = actor.user_id in (request.requester_id, request.submitted_by)
     if not (mine or actor.holds(Role.APPLICATION_MANAGER)):
-        raise Refused("Only the requester or an application manager can withdraw a request.")
+        raise Refused(_("Only the requester or an application manager can withdraw a request."))
     if request.status not in OPEN - {Status.IN_PROGRESS}:
         raise Refused(
-            f"{request.reference} is {label(request)}: a request can only be withdrawn before "
-            "processing starts."
+            _(
+                "{reference} is {status}: a request can only be withdrawn before processing "
+                "starts.",
+                reference=request.reference,
+                status=label(request),
+            )
         )
     _close(session, request, actor, Status.WITHDRAWN, None)
 
@@ -341,21 +401,32 @@ def requested_by(
     )
 
 
+# How a status reads to people, also within sentences ("DEL-3 is {status} already");
+# label() translates it where it is shown. The database keeps the Status codes.
 STATUS_LABELS = {
-    Status.REQUESTED: "waiting for an application manager",
-    Status.AWAITING_CONFIRMATION: "awaiting confirmation",
-    Status.CONFIRMED: "confirmed",
-    Status.IN_PROGRESS: "in progress",
-    Status.COMPLETED: "completed",
-    Status.REJECTED: "rejected",
-    Status.WITHDRAWN: "withdrawn",
+    # Translators: the status of a deletion request.
+    Status.REQUESTED: N_("waiting for an application manager"),
+    # Translators: the status of a deletion request.
+    Status.AWAITING_CONFIRMATION: N_("awaiting confirmation"),
+    # Translators: the status of a deletion request.
+    Status.CONFIRMED: N_("confirmed"),
+    # Translators: the status of a deletion request.
+    Status.IN_PROGRESS: N_("in progress"),
+    # Translators: the status of a deletion request.
+    Status.COMPLETED: N_("completed"),
+    # Translators: the status of a deletion request.
+    Status.REJECTED: N_("rejected"),
+    # Translators: the status of a deletion request.
+    Status.WITHDRAWN: N_("withdrawn"),
 }
 
 
 def label(request: DeletionRequest) -> str:
+    """The request's status in the reader's language."""
     if request.paused_at is not None and request.closed_at is None:
-        return "waiting for the requester"
-    return STATUS_LABELS[Status(request.status)]
+        # Translators: the status of a deletion request whose clock is paused.
+        return _("waiting for the requester")
+    return _(STATUS_LABELS[Status(request.status)])
 
 
 @dataclass(frozen=True)
@@ -367,15 +438,18 @@ class Standing:
 
     @property
     def text(self) -> str:
+        """In the reader's language: "3 working days left", "overdue by 1 working day"."""
         if self.working_days_left is None:
-            return "clock not started"
+            return _("clock not started")
         if self.overdue:
             days = -self.working_days_left
-            return "overdue" if days == 0 else f"overdue by {days} working day{'s' * (days != 1)}"
+            if days == 0:
+                # Translators: a deletion request's standing against its deadline.
+                return _("overdue")
+            return ngettext("overdue by {n} working day", "overdue by {n} working days", days)
         if self.working_days_left == 0:
-            return "due today"
-        left = self.working_days_left
-        return f"{left} working day{'s' * (left != 1)} left"
+            return _("due today")
+        return ngettext("{n} working day left", "{n} working days left", self.working_days_left)
 
 
 def effective_due(

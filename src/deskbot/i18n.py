@@ -84,12 +84,32 @@ def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
 gettext = _
 
 
+# How each language writes a day; English keeps the zero-padded form deskbot has always used.
+_DAY = {"en": "EEE dd MMM", "nl": "EEE d MMM", "de": "EEE, d. MMM"}
+_LONG_DAY = {"en": "EEEE dd MMMM", "nl": "EEEE d MMMM", "de": "EEEE, d. MMMM"}
+
+
 def day(value: date | datetime | None, *, year: bool = True) -> str:
     """A day as people read it here: `Mon 13 Apr 2026`, `ma 13 apr 2026`, `Mo. 13 Apr. 2026`."""
     if value is None:
         return "—"
-    pattern = "EEE d MMM y" if year else "EEE d MMM"
+    pattern = _DAY[language()] + (" y" if year else "")
     return babel_dates.format_date(value, pattern, locale=language())
+
+
+def long_day(value: date) -> str:
+    """`Monday 13 April`, `maandag 13 april`, `Montag, 13. April`: a digest's heading."""
+    return babel_dates.format_date(value, _LONG_DAY[language()], locale=language())
+
+
+def month(value: date) -> str:
+    """`April 2026`, `april 2026`, `April 2026`."""
+    return babel_dates.format_date(value, "LLLL y", locale=language())
+
+
+def weekday(number: int) -> str:
+    """A weekday's name, Monday being 0."""
+    return str(babel_dates.get_day_names("wide", locale=language())[number])
 
 
 def catalog_path(chosen: Language) -> resources.abc.Traversable:

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from deskbot import clock
+from deskbot.i18n import _
 from deskbot.settings import Settings
 from deskbot.vendor import VendorReport
 
@@ -53,7 +54,11 @@ def vendor_message(report: VendorReport, *, sender: str, vendor_address: str) ->
     message = EmailMessage()
     # Header values must not break lines; a configured name could, so its whitespace is folded.
     organisation = " ".join(report.organisation.split())
-    message["Subject"] = f"[deskbot] {report.reference} from {organisation}"
+    # Translators: the subject of the mail to the vendor, after "[deskbot] ".
+    subject = _(
+        "{reference} from {organisation}", reference=report.reference, organisation=organisation
+    )
+    message["Subject"] = f"[deskbot] {subject}"
     message["From"] = sender
     message["To"] = vendor_address
     message["Date"] = format_datetime(clock.now())

@@ -10,6 +10,7 @@ from datetime import date
 from enum import StrEnum
 
 from deskbot import clock
+from deskbot.i18n import N_, _
 
 
 class Kind(StrEnum):
@@ -28,17 +29,19 @@ class Finding:
     end: int
 
 
+# What takes the place of removed data in the copies people read (service desk, vendor).
+# Redaction happens where a copy is shown, so these read in the language in force then.
 _PLACEHOLDERS: dict[Kind, str] = {
-    Kind.EMAIL: "[email removed]",
-    Kind.PHONE: "[phone number removed]",
-    Kind.BSN: "[BSN removed]",
-    Kind.IBAN: "[IBAN removed]",
-    Kind.DATE_OF_BIRTH: "[date removed]",
+    Kind.EMAIL: N_("[email removed]"),
+    Kind.PHONE: N_("[phone number removed]"),
+    Kind.BSN: N_("[BSN removed]"),
+    Kind.IBAN: N_("[IBAN removed]"),
+    Kind.DATE_OF_BIRTH: N_("[date removed]"),
 }
 
 
 def default_placeholder(kind: Kind) -> str:
-    return _PLACEHOLDERS[kind]
+    return _(_PLACEHOLDERS[kind])
 
 
 # --------------------------------------------------------------------------- BSN

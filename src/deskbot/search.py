@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from deskbot import deletions
+from deskbot import deletions, triage
+from deskbot.i18n import _
 from deskbot.models import BugReport, DeletionRequest
 
 REFERENCE = re.compile(r"^(BUG|DEL)-?(\d{1,9})$", re.IGNORECASE)
@@ -28,7 +29,7 @@ def _matches(report: BugReport, words: list[str]) -> bool:
 class Found:
     reference: str
     kind: str  # "bug" or "deletion"
-    status: str
+    status: str  # as people read it, in their language
     created: str  # ISO date
     owner: str  # the reporter or requester
     summary: str  # the headline; for a bug report, redacted
@@ -77,7 +78,7 @@ def find(
                 Found(
                     report.reference,
                     "bug",
-                    report.status,
+                    triage.label(report),
                     report.created_at.date().isoformat(),
                     report.reporter_id,
                     redact(actual[0] if actual else ""),
@@ -114,7 +115,11 @@ def find(
                 deletions.label(request),
                 request.created_at.date().isoformat(),
                 request.requester_id,
-                f"{request.platform}, client {request.client_id}",
+                _(
+                    "{platform}, client {client_id}",
+                    platform=request.platform,
+                    client_id=request.client_id,
+                ),
             )
         )
     return sorted(found, key=lambda f: f.created, reverse=True)[:limit]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deskbot import audit, clock
+from deskbot.i18n import N_, _
 from deskbot.models import BugReport
 from deskbot.roles import Actor, Refused, Role
 
@@ -25,19 +26,24 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
+# How a status reads to people; label() translates it where it is shown.
 LABELS = {
-    Status.NEW: "new",
-    Status.IN_PROGRESS: "in progress",
-    Status.WAITING_FOR_REPORTER: "waiting for the reporter",
-    Status.WITH_VENDOR: "with the vendor",
-    Status.RESOLVED: "resolved",
+    # Translators: the status of a bug report.
+    Status.NEW: N_("new"),
+    # Translators: the status of a bug report.
+    Status.IN_PROGRESS: N_("in progress"),
+    Status.WAITING_FOR_REPORTER: N_("waiting for the reporter"),
+    Status.WITH_VENDOR: N_("with the vendor"),
+    # Translators: the status of a bug report.
+    Status.RESOLVED: N_("resolved"),
 }
 # What an agent may set by hand; "resolved" needs an answer for the reporter.
 SETTABLE = (Status.IN_PROGRESS, Status.WAITING_FOR_REPORTER, Status.WITH_VENDOR)
 
 
 def label(report: BugReport) -> str:
-    return LABELS.get(Status(report.status), report.status)
+    """The report's status in the reader's language."""
+    return _(LABELS.get(Status(report.status), report.status))
 
 
 def get(
@@ -51,11 +57,21 @@ def get(
     return session.scalars(query).first()
 
 
+# Each refusal of a non-agent, by what they tried.
+AGENTS_ONLY = {
+    "assign": N_("Only service-desk agents can assign a bug report."),
+    "change": N_("Only service-desk agents can change a bug report."),
+    "question": N_("Only service-desk agents can question a bug report."),
+    "forward": N_("Only service-desk agents can forward a bug report."),
+    "resolve": N_("Only service-desk agents can resolve a bug report."),
+}
+
+
 def _agent(report: BugReport, actor: Actor, what: str) -> None:
     if not actor.holds(Role.AGENT):
-        raise Refused(f"Only service-desk agents can {what} a bug report.")
+        raise Refused(_(AGENTS_ONLY[what]))
     if report.status == Status.RESOLVED:
-        raise Refused(f"{report.reference} is resolved already.")
+        raise Refused(_("{reference} is resolved already.", reference=report.reference))
 
 
 def _record(session: Session, report: BugReport, actor: str, action: str, **detail: str) -> None:
@@ -77,11 +93,17 @@ def assign(
     """Assign to an agent; a claim (the actor takes it) never takes it from someone else."""
     _agent(report, actor, "assign")
     if not assignee.holds(Role.AGENT):
-        raise Refused(f"<@{assignee.user_id}> is not a service-desk agent.")
+        raise Refused(_("{user} is not a service-desk agent.", user=f"<@{assignee.user_id}>"))
     if report.assignee_id == assignee.user_id:
         return
     if claim and report.assignee_id is not None:
-        raise Refused(f"<@{report.assignee_id}> has claimed {report.reference} already.")
+        raise Refused(
+            _(
+                "{user} has claimed {reference} already.",
+                user=f"<@{report.assignee_id}>",
+                reference=report.reference,
+            )
+        )
     report.assignee_id = assignee.user_id
     if report.status == Status.NEW:
         report.status = Status.IN_PROGRESS
@@ -91,7 +113,7 @@ def assign(
 def set_status(session: Session, report: BugReport, actor: Actor, status: Status) -> None:
     _agent(report, actor, "change")
     if status not in SETTABLE:
-        raise Refused("Resolve a report with an answer for the reporter instead.")
+        raise Refused(_("Resolve a report with an answer for the reporter instead."))
     if report.status == status:
         return
     report.status = status
@@ -109,7 +131,7 @@ def replied(session: Session, report: BugReport, actor: Actor) -> None:
     """The reporter answered; only the reporter may."""
     reporter_id = actor.user_id
     if reporter_id != report.reporter_id:
-        raise Refused("Only the person who reported it can answer this question.")
+        raise Refused(_("Only the person who reported it can answer this question."))
     if report.status == Status.WAITING_FOR_REPORTER:
         report.status = Status.IN_PROGRESS
     _record(session, report, reporter_id, "replied")
@@ -119,7 +141,9 @@ def forward(session: Session, report: BugReport, actor: Actor) -> None:
     """Mark the report forwarded, once; the copy goes out after this is committed."""
     _agent(report, actor, "forward")
     if report.forwarded_at is not None:
-        raise Refused(f"{report.reference} was forwarded to the vendor already.")
+        raise Refused(
+            _("{reference} was forwarded to the vendor already.", reference=report.reference)
+        )
     report.status = Status.WITH_VENDOR
     report.forwarded_at = clock.now()
     _record(session, report, actor.user_id, "forwarded")

@@ -1,4 +1,7 @@
-"""What an email lookup may show to whom, and the next step from the vendor's guidance."""
+"""What an email lookup may show to whom, and the next step from the vendor's guidance.
+
+The texts of an answer are written in the language in force when `answer()` is called: the
+reader's, so call it inside `i18n.speaking()` for an answer meant for someone else."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from deskbot.accounts.lookup import Found, Lookup
+from deskbot.i18n import _
 from deskbot.settings import ProfessionalDetails
 
 CLIENT = "client"
@@ -78,11 +82,13 @@ def _show(found: Found, sees_clients: bool) -> Shown:
 
 def _summary(matches: list[Found]) -> str:
     if not matches:
-        return "This address is not in the account store."
+        return _("This address is not in the account store.")
     kinds = sorted({m.kind for m in matches})
     if kinds == [CLIENT, PROFESSIONAL]:
-        return "This address is used by a client account and a professional account."
-    return f"This address is used by a {kinds[0]} account."
+        return _("This address is used by a client account and a professional account.")
+    if kinds == [CLIENT]:
+        return _("This address is used by a client account.")
+    return _("This address is used by a professional account.")
 
 
 def _next_step(
@@ -90,35 +96,38 @@ def _next_step(
 ) -> str:
     if found.kind == CLIENT:
         if not sees_clients:
-            return (
+            return _(
                 "A client's address cannot be used for another account: ask for another "
                 "address. Only the data officer can see where the client account is; ask "
                 "them with the button below."
             )
         if not found.active:
-            return (
+            return _(
                 "The client account is inactive. The platform secretary can activate it again "
                 "or assign it to another therapist; a new account needs another address."
             )
-        return "A client's address cannot be used for another account: ask for another address."
+        return _("A client's address cannot be used for another account: ask for another address.")
     if not found.active:
-        return (
+        # Translators: 'active and inactive accounts' is the name of a filter in the
+        # platform: write it as the platform shows it in your language.
+        return _(
             "The professional account is inactive: activate it again instead of creating a "
             "new one (search with the filter 'active and inactive accounts')."
         )
     if found.externally_managed:
         setting = professional_details.get(found.platform, "protect_external")
         if setting == "always_manual":
-            return (
+            # Translators: EHR is the electronic health record system.
+            return _(
                 "The account is managed by an external system (e.g. the EHR). The platform "
                 "allows manual changes, but change the address in the external system to "
                 "keep both in step."
             )
-        return (
+        return _(
             "The account is managed by an external system (e.g. the EHR): change the address "
             "there; the platform will not accept a manual change."
         )
-    return (
+    return _(
         "The address belongs to this active professional account. Use that account, or "
         "change its address first if it belongs to someone else."
     )
@@ -126,18 +135,23 @@ def _next_step(
 
 def _nothing_found(last_import: datetime | None) -> str:
     if last_import is None:
-        return (
+        # Translators: `deskbot accounts import` is a command: keep it as it is.
+        return _(
             "The account store is empty: import the platform's exports first "
             "(`deskbot accounts import`). Until then, search the platform itself."
         )
-    return (
-        f"Nothing found. The store was last imported at {last_import:%Y-%m-%d %H:%M} UTC: if "
-        "the account was created since, search the platform for active and inactive "
-        "accounts, professionals and clients."
+    # Translators: {time} is e.g. 2026-11-20 07:30 (in UTC).
+    return _(
+        "Nothing found. The store was last imported at {time} UTC: if the account was created "
+        "since, search the platform for active and inactive accounts, professionals and "
+        "clients.",
+        time=f"{last_import:%Y-%m-%d %H:%M}",
     )
 
 
 def _hint(found: Found, sees_clients: bool) -> str:
     if found.kind == CLIENT and not sees_clients:
-        return "A client account has a very similar address (another +tag, dots or case)."
-    return f"A {found.kind} account has a very similar address: {found.email}"
+        return _("A client account has a very similar address (another +tag, dots or case).")
+    if found.kind == CLIENT:
+        return _("A client account has a very similar address: {email}", email=found.email)
+    return _("A professional account has a very similar address: {email}", email=found.email)

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from deskbot.i18n import N_, _
+
 MAX_ADDRESS = 254  # the longest address SMTP can carry (RFC 5321 path minus the brackets)
 MAX_LOCAL = 64
 MAX_LABEL = 63
@@ -19,11 +21,16 @@ _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 
 
 class InvalidAddress(ValueError):
-    """The input is not an email address; the message says why, in words for the user."""
+    """The input is not an email address; the message says why, in words for the user and in
+    the language in force when it is raised. `reason` is an `N_()` text with its placeholders
+    filled in by keyword; `.reason` keeps it in English for the operator's import report."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"That is not an email address: {reason}.")
-        self.reason = reason
+    def __init__(self, reason: str, /, **values: object) -> None:
+        super().__init__(
+            # Translators: {reason} is one of the reasons below, e.g. "it has no @".
+            _("That is not an email address: {reason}.", reason=_(reason, **values))
+        )
+        self.reason = reason.format(**values) if values else reason
 
 
 def normalise(raw: str) -> str:
@@ -32,39 +39,41 @@ def normalise(raw: str) -> str:
     lowercased, not only the domain."""
     text = unicodedata.normalize("NFC", raw.strip().lower())
     if not text:
-        raise InvalidAddress("it is empty")
+        raise InvalidAddress(N_("it is empty"))
     if "@" not in text:
-        raise InvalidAddress("it has no @")
+        raise InvalidAddress(N_("it has no @"))
     if text.count("@") > 1:
-        raise InvalidAddress("it has more than one @")
+        raise InvalidAddress(N_("it has more than one @"))
     local, domain = text.split("@")
     _check_local(local)
     address = f"{local}@{_domain(domain)}"
     if len(address.encode()) > MAX_ADDRESS:
-        raise InvalidAddress(f"it is longer than {MAX_ADDRESS} characters")
+        raise InvalidAddress(N_("it is longer than {limit} characters"), limit=MAX_ADDRESS)
     return address
 
 
 def near_miss_key(address: str) -> str:
     """A normalised address folded the way many mail services fold it (+tag and dots in the
     local part ignored); equal keys mean "possibly the same mailbox", a hint, never a match."""
-    local, _, domain = address.rpartition("@")
+    local, _at, domain = address.rpartition("@")
     local = local.partition("+")[0].replace(".", "")
     return f"{local}@{domain}"
 
 
 def _check_local(local: str) -> None:
     if not local:
-        raise InvalidAddress("there is nothing before the @")
+        raise InvalidAddress(N_("there is nothing before the @"))
     if len(local.encode()) > MAX_LOCAL:
-        raise InvalidAddress(f"the part before the @ is longer than {MAX_LOCAL} characters")
+        raise InvalidAddress(
+            N_("the part before the @ is longer than {limit} characters"), limit=MAX_LOCAL
+        )
     if local.startswith(".") or local.endswith("."):
-        raise InvalidAddress("the part before the @ starts or ends with a dot")
+        raise InvalidAddress(N_("the part before the @ starts or ends with a dot"))
     if ".." in local:
-        raise InvalidAddress("the part before the @ has two dots in a row")
+        raise InvalidAddress(N_("the part before the @ has two dots in a row"))
     for char in local:
         if char != "." and char not in _ATEXT and not _international(char):
-            raise InvalidAddress(f"the part before the @ contains {_describe(char)}")
+            _refuse_char(char)
 
 
 def _international(char: str) -> bool:
@@ -78,11 +87,11 @@ def _domain(domain: str) -> str:
     # Cached: an export has a few thousand distinct domains at most, and the IDNA codec is
     # the slowest step of an import.
     if not domain:
-        raise InvalidAddress("there is nothing after the @")
+        raise InvalidAddress(N_("there is nothing after the @"))
     if domain.startswith("[") or domain.endswith("]"):
-        raise InvalidAddress("the part after the @ is an IP address, not a domain name")
+        raise InvalidAddress(N_("the part after the @ is an IP address, not a domain name"))
     if domain.startswith(".") or domain.endswith("."):
-        raise InvalidAddress("the part after the @ starts or ends with a dot")
+        raise InvalidAddress(N_("the part after the @ starts or ends with a dot"))
     if domain.isascii():
         encoded = domain
     else:
@@ -90,7 +99,7 @@ def _domain(domain: str) -> str:
             encoded = domain.encode("idna").decode("ascii")
         except UnicodeError:
             raise InvalidAddress(
-                "the part after the @ is not a valid international domain name"
+                N_("the part after the @ is not a valid international domain name")
             ) from None
     _check_domain(encoded)
     return encoded
@@ -99,24 +108,35 @@ def _domain(domain: str) -> str:
 def _check_domain(domain: str) -> None:
     labels = domain.split(".")
     if len(labels) < 2:
-        raise InvalidAddress("the part after the @ has no dot, so it is not a full domain name")
+        raise InvalidAddress(N_("the part after the @ has no dot, so it is not a full domain name"))
     for label in labels:
         if not label:
-            raise InvalidAddress("the part after the @ has an empty part between dots")
+            raise InvalidAddress(N_("the part after the @ has an empty part between dots"))
         if len(label) > MAX_LABEL:
-            raise InvalidAddress(f"a part of the domain name is longer than {MAX_LABEL} characters")
+            raise InvalidAddress(
+                N_("a part of the domain name is longer than {limit} characters"), limit=MAX_LABEL
+            )
         if not _LABEL.fullmatch(label):
             raise InvalidAddress(
-                "the domain name may only hold letters, digits and hyphens, and a part of it "
-                "cannot start or end with a hyphen"
+                N_(
+                    "the domain name may only hold letters, digits and hyphens, and a part of "
+                    "it cannot start or end with a hyphen"
+                )
             )
     if labels[-1].isdigit():
-        raise InvalidAddress("the domain name ends in a number, so it is not a domain name")
+        raise InvalidAddress(N_("the domain name ends in a number, so it is not a domain name"))
 
 
-def _describe(char: str) -> str:
+def _refuse_char(char: str) -> None:
+    # One whole reason per kind of character, so a translation can order it as it needs.
     if char.isspace():
-        return "a space"
+        raise InvalidAddress(N_("the part before the @ contains a space"))
     if not char.isprintable():
-        return f"an invisible character (U+{ord(char):04X})"
-    return f"the character “{char}”, which is not allowed"
+        raise InvalidAddress(
+            N_("the part before the @ contains an invisible character (U+{code})"),
+            code=f"{ord(char):04X}",
+        )
+    raise InvalidAddress(
+        N_("the part before the @ contains the character “{char}”, which is not allowed"),
+        char=char,
+    )

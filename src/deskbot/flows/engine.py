@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from deskbot.i18n import _
+
 
 class Kind(StrEnum):
     CHOICE = "choice"  # one of the options (buttons / radio / select)
@@ -25,13 +27,20 @@ class Kind(StrEnum):
 
 
 class Invalid(ValueError):
-    """An answer that cannot be taken; the message is shown to the user as it is."""
+    """An answer that cannot be taken; the message is shown to the user as it is, so it is
+    written (translated) when raised, inside the user's request."""
 
 
 @dataclass(frozen=True)
 class Option:
     value: str
     label: str
+
+
+def translated(options: tuple[Option, ...]) -> tuple[Option, ...]:
+    """Options declared with `N_()` labels, with their labels in the language in force; the
+    values (what is stored) stay as they are."""
+    return tuple(Option(o.value, _(o.label)) for o in options)
 
 
 @dataclass(frozen=True)
@@ -96,14 +105,14 @@ class Step:
             raise Invalid(_required_message(self))
         closed_choice = self.kind == Kind.CHOICE and self.other is None
         if closed_choice and value not in {o.value for o in self.options}:
-            raise Invalid("Please choose one of the options.")
+            raise Invalid(_("Please choose one of the options."))
         if self.kind == Kind.MULTI:
             allowed = {o.value for o in self.options}
             if not set(value) <= allowed:
-                raise Invalid("Please choose from the options shown.")
+                raise Invalid(_("Please choose from the options shown."))
             value = [o.value for o in self.options if o.value in value]  # declared order
         if isinstance(value, str) and len(value) > self.max_length:
-            raise Invalid(f"Please keep this under {self.max_length} characters.")
+            raise Invalid(_("Please keep this under {limit} characters.", limit=self.max_length))
         return self.parse(value, answers) if self.parse else value
 
     def display(self, value: Any) -> str:
@@ -115,9 +124,14 @@ class Step:
         if self.kind == Kind.MULTI:
             return ", ".join(self.option_label(v) for v in value)
         if self.kind == Kind.FILES:
-            return ", ".join(f.get("name") or f.get("id", "file") for f in value)
+            # Translators: shown for an attached file that has neither a name nor an ID.
+            return ", ".join(f.get("name") or f.get("id") or _("file") for f in value)
         if self.kind == Kind.TICK:
-            return "yes" if value else "no"
+            if value:
+                # Translators: a summary's answer for a box that was ticked.
+                return _("yes")
+            # Translators: a summary's answer for a box that was not ticked.
+            return _("no")
         return str(value)
 
 
@@ -141,10 +155,10 @@ def _is_empty(value: Any) -> bool:
 
 def _required_message(step: Step) -> str:
     if step.kind == Kind.TICK:
-        return "Please tick this box to go on."
+        return _("Please tick this box to go on.")
     if step.kind in (Kind.CHOICE, Kind.MULTI):
-        return "Please choose an answer."
-    return "This one is needed; please fill it in."
+        return _("Please choose an answer.")
+    return _("This one is needed; please fill it in.")
 
 
 @dataclass(frozen=True)
@@ -158,13 +172,17 @@ class Notice:
 
 @dataclass(frozen=True)
 class Wording:
-    """The words a transport needs around a flow's questions."""
+    """The words a transport needs around a flow's questions, written in the language in
+    force when the flow is declared (each flow is declared once per language)."""
 
-    item: str = "report"  # "your unfinished report"
-    summary_intro: str = "*Please check everything once more.*"
-    submit: str = "File report"  # at most 24 characters: a modal button
-    ready: str = "Your report is ready to file."
-    start_again: str = "Start a new one with `/desk`."
+    item: str  # the noun alone, "report"; a sentence about the draft is one of those below
+    summary_intro: str  # mrkdwn: "*Please check everything once more.* …"
+    submit: str  # at most 24 characters: a modal button
+    ready: str  # "Your report is ready to file."
+    start_again: str  # "Start a new report with `/desk bug`."
+    resumed: str  # "Your unfinished report is back, …": a reopened modal
+    continuing: str  # "Continuing your unfinished report.": the console
+    waiting: str  # "Your unfinished report is still waiting for you ({where}).": a nudge
 
 
 @dataclass(frozen=True)
@@ -173,8 +191,8 @@ class Flow:
     title: str  # at most 24 characters: it is a modal title
     steps: tuple[Step, ...]
     page_titles: tuple[str, ...]
+    wording: Wording
     notices: Callable[[Mapping[str, Any]], list[Notice]] = field(default=lambda answers: [])
-    wording: Wording = field(default_factory=Wording)
 
     def step(self, key: str) -> Step:
         for step in self.steps:
@@ -268,7 +286,7 @@ class Conversation:
     def answer(self, raw: Any) -> Outcome:
         step = self.current
         if step is None:
-            return Outcome(None, error="Everything is answered already.")
+            return Outcome(None, error=_("Everything is answered already."))
         try:
             value = step.clean(raw, self.answers)
         except Invalid as problem:
@@ -278,13 +296,13 @@ class Conversation:
     def skip(self) -> Outcome:
         step = self.current
         if step is None or not step.optional:
-            return Outcome(step, error="This question cannot be skipped.")
+            return Outcome(step, error=_("This question cannot be skipped."))
         return self._advance(step, [] if step.kind in (Kind.MULTI, Kind.FILES) else None)
 
     def back(self) -> Outcome:
         path: list[str] = self.state["path"]
         if not path:
-            return Outcome(self.current, error="This is the first question.")
+            return Outcome(self.current, error=_("This is the first question."))
         self.state["current"] = path.pop()
         return Outcome(self.current)
 

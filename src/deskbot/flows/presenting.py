@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deskbot.flows.engine import Flow, Kind, Notice
+from deskbot.i18n import _
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,21 @@ def notices(flow: Flow, found: list[Notice]) -> list[ShownNotice]:
     for notice in found:
         text = notice.text
         if notice.step:
-            text = f"{flow.step(notice.step).label}: {text}"
+            # Translators: a warning about one answer, after the name of its question.
+            text = _("{label}: {notice}", label=flow.step(notice.step).label, notice=text)
         icon = ":warning:" if notice.kind == "personal_data" else ":bulb:"
         shown.append(ShownNotice(notice.kind, icon, text))
     return shown
 
 
+def position(flow: Flow, answers: Mapping[str, Any], current_key: str | None) -> str:
+    """ "question 4 of 17" — counted over the steps that apply on this path."""
+    keys = [s.key for s in flow.applicable(answers)]
+    at = keys.index(current_key) + 1 if current_key in keys else len(keys)
+    # Translators: where a conversation stands; it follows the flow's title and " · ".
+    return _("question {position} of {total}", position=at, total=len(keys))
+
+
 def progress(flow: Flow, answers: Mapping[str, Any], current_key: str | None) -> str:
-    """ "Question 4 of 17" — counted over the steps that apply on this path."""
-    applicable = flow.applicable(answers)
-    keys = [s.key for s in applicable]
-    position = keys.index(current_key) + 1 if current_key in keys else len(keys)
-    return f"{flow.title} · question {position} of {len(keys)}"
+    """ "Report a bug · question 4 of 17": the title, " · ", then `position`."""
+    return f"{flow.title} · {position(flow, answers, current_key)}"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from deskbot import privacy
 from deskbot.flows.engine import Invalid
+from deskbot.i18n import _
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _VERSION = re.compile(r"\d+(?:[._]\d+){0,4}[a-z]?")
@@ -26,21 +27,26 @@ def platform_origin(raw: str) -> str:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise Invalid(
-            "That is not a web address. Try something like https://ehealth.example.org"
-        ) from None
+        raise Invalid(_not_an_address()) from None
     host = (parts.hostname or "").rstrip(".")
     if parts.scheme not in ("http", "https") or not host or " " in host:
-        raise Invalid("That is not a web address. Try something like https://ehealth.example.org")
+        raise Invalid(_not_an_address())
     if "." not in host and host != "localhost":
-        raise Invalid("Please give the full address of the platform, including its domain.")
+        raise Invalid(_("Please give the full address of the platform, including its domain."))
     try:
         ascii_host = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise Invalid("The domain of that address is not valid.") from None
+        raise Invalid(_("The domain of that address is not valid.")) from None
     default_port = {"http": 80, "https": 443}[parts.scheme]
     suffix = f":{port}" if port and port != default_port else ""
     return f"{parts.scheme}://{ascii_host}{suffix}"
+
+
+_EXAMPLE_URL = "https://ehealth.example.org"
+
+
+def _not_an_address() -> str:
+    return _("That is not a web address. Try something like {example}", example=_EXAMPLE_URL)
 
 
 def account_id(raw: str, _answers: Mapping[str, Any] | None = None) -> str:
@@ -48,22 +54,32 @@ def account_id(raw: str, _answers: Mapping[str, Any] | None = None) -> str:
     text = raw.strip()
     if privacy.looks_like_email(text):
         raise Invalid(
-            "That looks like an email address. Please give the platform account ID instead: "
-            "deskbot never asks for a name or an email address."
+            _(
+                "That looks like an email address. Please give the platform account ID "
+                "instead: deskbot never asks for a name or an email address."
+            )
         )
     if privacy.looks_like_phone(text) or privacy.looks_like_bsn(text):
         raise Invalid(
-            "That looks like a phone number or a BSN. Please give the platform account ID instead."
+            _(
+                "That looks like a phone number or a BSN. Please give the platform account ID "
+                "instead."
+            )
         )
     if privacy.looks_like_person_name(text):
         raise Invalid(
-            "That looks like a person's name. Please give the platform account ID instead "
-            "(you find it in the account's details on the platform)."
+            _(
+                "That looks like a person's name. Please give the platform account ID instead "
+                "(you find it in the account's details on the platform)."
+            )
         )
     if not _ID.fullmatch(text):
         raise Invalid(
-            "An account ID is one word of letters, digits, dots, dashes or underscores "
-            "(at most 64 characters)."
+            _(
+                "An account ID is one word of letters, digits, dots, dashes or underscores "
+                "(at most {limit} characters).",
+                limit=64,
+            )
         )
     return text
 
@@ -72,13 +88,14 @@ def optional_id(raw: str, answers: Mapping[str, Any]) -> str:
     return account_id(raw, answers)
 
 
-def name_and_version(what: str, example: str) -> Any:
-    """A parser for "<name> <version>" answers such as "iOS 17.4" or "Firefox 128"."""
+def name_and_version(problem: Callable[[], str]) -> Any:
+    """A parser for "<name> <version>" answers such as "iOS 17.4" or "Firefox 128"; `problem`
+    writes the whole message for an answer without a version, when it is given."""
 
     def parse(raw: str, _answers: Mapping[str, Any]) -> str:
         text = " ".join(raw.split())
         if not _NAME_AND_VERSION.search(text):
-            raise Invalid(f"Please give the {what} and its version number, for example {example}.")
+            raise Invalid(problem())
         return text
 
     return parse
@@ -87,14 +104,19 @@ def name_and_version(what: str, example: str) -> Any:
 def version(raw: str, _answers: Mapping[str, Any]) -> str:
     text = raw.strip().removeprefix("v").removeprefix("V").strip()
     if not _VERSION.fullmatch(text):
-        raise Invalid("Please give the version number as shown in the app, for example 4.12.1.")
+        raise Invalid(
+            _(
+                "Please give the version number as shown in the app, for example {example}.",
+                example="4.12.1",
+            )
+        )
     return text
 
 
 def free_text(minimum: int = 3) -> Any:
     def parse(raw: str, _answers: Mapping[str, Any]) -> str:
         if len(raw.strip()) < minimum:
-            raise Invalid("Please write a little more, so someone else can follow it.")
+            raise Invalid(_("Please write a little more, so someone else can follow it."))
         return raw
 
     return parse

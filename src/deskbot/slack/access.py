@@ -8,18 +8,20 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from deskbot.flows import bug_report, deletion_request
+from deskbot.i18n import N_, _
 from deskbot.roles import Actor, Refused
 from deskbot.slack.app import Services
 from deskbot.templating import render_text
 
 
 def not_allowed(user_id: str, what: str) -> str:
-    return render_text("text/not_allowed.txt.j2", user_id=user_id, what=what)
+    """The refusal for someone without the role; `what` is one of WHAT's texts."""
+    return render_text("text/not_allowed.txt.j2", user_id=user_id, what=_(what))
 
 
 WHAT = {
-    bug_report.NAME: "report bugs",
-    deletion_request.NAME: "request the deletion of a client account",
+    bug_report.NAME: N_("report bugs"),
+    deletion_request.NAME: N_("request the deletion of a client account"),
 }
 
 

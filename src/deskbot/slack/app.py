@@ -62,7 +62,12 @@ def build_services(settings: Settings, db: Database) -> Services:
         return list(client.usergroups_users_list(usergroup=group_id)["users"] or [])
 
     def locale_of(user_id: str) -> str | None:
-        user = client.users_info(user=user_id, include_locale=True)["user"] or {}
+        try:
+            user = client.users_info(user=user_id, include_locale=True)["user"] or {}
+        except SlackApiError as problem:
+            if problem.response.get("error") in ("user_not_found", "account_inactive"):
+                return None  # remembered: nobody to ask again
+            raise  # not remembered: asked again next time
         return user.get("locale")
 
     roles = RoleDirectory(settings.roles, group_members)

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from deskbot.flows import bug_report, deletion_request
+from deskbot.i18n import _
 from deskbot.slack import deletion_desk, desk_tools, email_check, flow_dm, flow_modal
 from deskbot.slack.access import WHAT, may_start, not_allowed
 from deskbot.slack.app import Services, later, quiet
@@ -40,7 +41,7 @@ def register(app: App, services: Services) -> None:
         return topic, words[1:]
 
     def desk_ack(ack: Ack, body: dict[str, Any]) -> None:
-        topic, _ = wants(body)
+        topic, _rest = wants(body)
         if topic == "help":
             ack(text=render_text("text/help.txt.j2", command=COMMAND))
         else:
@@ -63,7 +64,7 @@ def register(app: App, services: Services) -> None:
                 respond(text=not_allowed(user_id, WHAT[flow]))
             elif [w.lower() for w in rest[:1]] in (["chat"], ["dm"]):
                 flow_dm.start(services, user_id, flow)
-                respond(text="I have sent you the first question in a direct message.")
+                respond(text=_("I have sent you the first question in a direct message."))
             else:
                 flow_modal.open_flow(
                     services, flow=flow, user_id=user_id, trigger_id=body["trigger_id"]

@@ -15,10 +15,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from deskbot import announcing, clock, deletions, privacy, reminders
+from deskbot import announcing, clock, deletions, i18n, privacy, reminders
 from deskbot.deletions import Status
 from deskbot.flows.bug_report import KIND_NAMES
 from deskbot.flows.engine import Invalid
+from deskbot.i18n import N_, _
 from deskbot.models import DeletionRequest, Reminder
 from deskbot.roles import SEES_DELETIONS, Actor, Refused, Role
 from deskbot.slack import access
@@ -27,11 +28,18 @@ from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action, View
 from deskbot.slack.payloads import clicked_id, metadata, view_values
 from deskbot.slack.views import modal_notice
-from deskbot.templating import render_text
+from deskbot.templating import escape_mrkdwn, render_text
 
 log = logging.getLogger(__name__)
-NONE_OF_YOURS = "You have not asked for any deletions. `/desk delete` starts a request."
 COMMAND_ROWS = 15
+# The report's outcomes as the summary names them (the CSV itself keeps the codes).
+OUTCOMES = {
+    "met": N_("met"),
+    "breached": N_("breached"),
+    "open": N_("open"),
+    "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"),
+}
 
 
 def _slack_error(problem: Exception) -> str:
@@ -51,29 +59,38 @@ def announce(services: Services, request_id: int) -> None:
     sent = list(request.messages or [])
     done: dict[str, object] = {}
     kinds = {entry.split("|")[0] for entry in sent}
+
+    def post(reader: str, audience: str, text: Callable[[], str]) -> Any:
+        with services.languages.speaking_to(reader):
+            return client.chat_postMessage(
+                channel=reader, text=text(), blocks=views.card(request, audience, settings)
+            )
+
     try:
         if "requester" not in kinds:
-            posted = client.chat_postMessage(
-                channel=request.requester_id,
-                text=f"Deletion request {request.reference}",
-                blocks=views.card(request, views.REQUESTER, settings),
+            posted = post(
+                request.requester_id,
+                views.REQUESTER,
+                lambda: _("Deletion request {reference}", reference=request.reference),
             )
             sent.append(f"requester|{posted['channel']}|{posted['ts']}")
         if request.status == Status.REQUESTED or settings.sla.four_eyes:
             for manager in services.roles.members(Role.APPLICATION_MANAGER):
                 if manager == request.requester_id or f"confirmer:{manager}" in kinds:
                     continue
-                posted = client.chat_postMessage(
-                    channel=manager,
-                    text=f"Please confirm deletion request {request.reference}",
-                    blocks=views.card(request, views.CONFIRMER, settings),
+                posted = post(
+                    manager,
+                    views.CONFIRMER,
+                    lambda: _(
+                        "Please confirm deletion request {reference}", reference=request.reference
+                    ),
                 )
                 sent.append(f"confirmer:{manager}|{posted['channel']}|{posted['ts']}")
         if settings.triage_channel and request.card_ts is None:
-            posted = client.chat_postMessage(
-                channel=settings.triage_channel,
-                text=f"New deletion request {request.reference}",
-                blocks=views.card(request, views.DESK, settings),
+            posted = post(
+                settings.triage_channel,
+                views.DESK,
+                lambda: _("New deletion request {reference}", reference=request.reference),
             )
             done.update(card_channel=posted["channel"], card_ts=posted["ts"])
         done["announced_at"] = clock.now()
@@ -112,23 +129,32 @@ def refresh(services: Services, request_id: int) -> None:
         request = session.get(DeletionRequest, request_id)
     if request is None:
         return
-    copies: list[tuple[str, str | None, str | None]] = [
-        (views.DESK, request.card_channel, request.card_ts)
+    # (audience, reader, channel, ts): each copy in its reader's language
+    copies: list[tuple[str, str | None, str | None, str | None]] = [
+        (views.DESK, request.card_channel, request.card_channel, request.card_ts)
     ]
     for entry in request.messages or []:
         kind, posted_in, posted_ts = entry.split("|")
-        audience = views.REQUESTER if kind == "requester" else views.CONFIRMER
-        copies.append((audience, posted_in, posted_ts))
-    for audience, channel, ts in copies:
+        if kind == "requester":
+            copies.append((views.REQUESTER, request.requester_id, posted_in, posted_ts))
+        else:
+            confirmer = kind.removeprefix("confirmer:")
+            copies.append((views.CONFIRMER, confirmer, posted_in, posted_ts))
+    for audience, reader, channel, ts in copies:
         if not channel or not ts:
             continue
         try:
-            services.client.chat_update(
-                channel=channel,
-                ts=ts,
-                text=f"Deletion request {request.reference}: {deletions.label(request)}",
-                blocks=views.card(request, audience, services.settings),
-            )
+            with services.languages.speaking_to(reader):
+                services.client.chat_update(
+                    channel=channel,
+                    ts=ts,
+                    text=_(
+                        "Deletion request {reference}: {status}",
+                        reference=request.reference,
+                        status=deletions.label(request),
+                    ),
+                    blocks=views.card(request, audience, services.settings),
+                )
         except SlackApiError as problem:
             # The next change tries again; the state itself is safe in the database.
             log.warning("%s card not updated: %s", request.reference, _slack_error(problem))
@@ -212,6 +238,7 @@ def _send_one(services: Services, reminder_id: int, token: str) -> None:
     from deskbot.slack import scheduled
 
     recipients: Callable[[], list[str]]
+    text: Callable[[], str]  # rendered in each recipient's language
     with services.db.transaction() as session:
         reminder = reminders.renew(session, reminder_id, token)
         if reminder is None:  # taken over after a lost lease, or cancelled meanwhile
@@ -222,8 +249,10 @@ def _send_one(services: Services, reminder_id: int, token: str) -> None:
             if request is None or not _still_relevant(request, kind):
                 reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
                 return
-            text = _reminder_text(services, request, kind)
             about = request
+
+            def text() -> str:
+                return _reminder_text(services, about, kind)
 
             def recipients() -> list[str]:
                 return _recipients(services, about, kind)
@@ -237,9 +266,16 @@ def _send_one(services: Services, reminder_id: int, token: str) -> None:
     # Outside the transaction: role lookups may ask Slack for group members.
     targets = [t for t in recipients() if t not in delivered]
     retry = False
+    texts: dict[str, str] = {}
     for target in targets:
+        language = services.languages.reading(target)
         try:
-            services.client.chat_postMessage(channel=target, text=text, unfurl_links=False)
+            if language not in texts:
+                with i18n.speaking(language):
+                    texts[language] = text()
+            services.client.chat_postMessage(
+                channel=target, text=texts[language], unfurl_links=False
+            )
             delivered.append(target)
         except SlackApiError as problem:
             code = _slack_error(problem)
@@ -286,9 +322,9 @@ def _reminder_text(services: Services, request: DeletionRequest, kind: str) -> s
         reference=request.reference,
         platform=request.platform,
         status=deletions.label(request),
-        due=views.day(request.due_date),
+        due=i18n.day(request.due_date),
         standing=deletions.standing(request, calendar).text,
-        statutory=views.day(request.statutory_date),
+        statutory=i18n.day(request.statutory_date),
         reason=request.close_reason or "",
         outcome=request.status,
         command="/desk deletions",
@@ -312,7 +348,7 @@ def act(services: Services, user_id: str, request_id: int, change: Change) -> st
             session, services.settings.organisation_id, request_id, for_update=True
         ),
         change,
-        "That deletion request does not exist (any more).",
+        _("That deletion request does not exist (any more)."),
     )
     return outcome if isinstance(outcome, str) else None
 
@@ -367,13 +403,13 @@ def register(app: App, services: Services) -> None:
         typed = str(view_values(view).get("typed") or "").strip()
         request = load(request_id)
         if request is None:
-            ack(response_action="errors", errors={"typed": "This request no longer exists."})
+            ack(response_action="errors", errors={"typed": _("This request no longer exists.")})
             return
         if typed.casefold() != request.client_id.casefold():
             ack(
                 response_action="errors",
                 errors={
-                    "typed": "That is not this request's client ID; check it and type it again."
+                    "typed": _("That is not this request's client ID; check it and type it again.")
                 },
             )
             return
@@ -391,10 +427,13 @@ def register(app: App, services: Services) -> None:
         ack(
             response_action="update",
             view=modal_notice(
-                "Deletion confirmed",
-                f":white_check_mark: *{confirmed.reference}* is confirmed. The service desk "
-                f"deletes the account by the end of {views.day(confirmed.due_date)}; "
-                "you hear from me when it is done.",
+                _("Deletion confirmed"),
+                _(
+                    ":white_check_mark: *{reference}* is confirmed. The service desk deletes the "
+                    "account by the end of {day}; you hear from me when it is done.",
+                    reference=confirmed.reference,
+                    day=i18n.day(confirmed.due_date),
+                ),
             ),
         )
 
@@ -406,7 +445,11 @@ def register(app: App, services: Services) -> None:
             return
         actor = services.runner.actor(body["user"]["id"])
         if not actor.holds(Role.AGENT):
-            tell(body, f"Only service-desk agents can {action} a deletion request.")
+            refusal = {
+                "pause": _("Only service-desk agents can pause a deletion request."),
+                "reject": _("Only service-desk agents can reject a deletion request."),
+            }[action]
+            tell(body, refusal)
             return
         services.client.views_open(
             trigger_id=body["trigger_id"], view=views.reason_modal(request, action)
@@ -468,10 +511,12 @@ def register(app: App, services: Services) -> None:
 def checked_reason(reason: str) -> str:
     """A pause or rejection reason: short, and without personal data."""
     if len(reason) < 3:
-        raise Invalid("Please give a short reason.")
+        raise Invalid(_("Please give a short reason."))
     if kinds := privacy.kinds_found(reason):
-        names = ", ".join(KIND_NAMES[k] for k in kinds)
-        raise Invalid(f"This seems to contain {names}; please leave personal data out.")
+        names = ", ".join(_(KIND_NAMES[k]) for k in kinds)
+        raise Invalid(
+            _("This seems to contain {kinds}; please leave personal data out.", kinds=names)
+        )
     return reason
 
 
@@ -485,7 +530,7 @@ def command(services: Services, body: dict[str, Any], respond: Respond, words: l
     sees_all = services.roles.has_any(user_id, SEES_DELETIONS)
     if words[:1] and words[0].lower() == "report":
         if not sees_all:
-            respond(text="Only application managers, agents and leads can download the report.")
+            respond(text=_("Only application managers, agents and leads can download the report."))
             return
         upload_report(services, user_id, words[1] if len(words) > 1 else None, respond)
         return
@@ -494,17 +539,21 @@ def command(services: Services, body: dict[str, Any], respond: Respond, words: l
             rows, total = deletions.open_requests(
                 session, settings.organisation_id, limit=COMMAND_ROWS
             )
-            title = "Open deletion requests"
+            title = _("Open deletion requests")
         else:
             rows = deletions.requested_by(session, settings.organisation_id, user_id)
-            total, title = len(rows), "Your deletion requests"
+            total, title = len(rows), _("Your deletion requests")
     blocks = views.tracker(
         rows,
         total,
         settings,
         title=title,
         per_page=COMMAND_ROWS,
-        empty="No open deletion requests." if sees_all else NONE_OF_YOURS,
+        empty=(
+            _("No open deletion requests.")
+            if sees_all
+            else _("You have not asked for any deletions. `/desk delete` starts a request.")
+        ),
     )
     respond(text=title, blocks=blocks, response_type="ephemeral")
 
@@ -518,17 +567,31 @@ def upload_report(
         zone = services.settings.work_calendar().zone
         this_month = clock.now().astimezone(zone).date().replace(day=1)
         month = parse_month(month_text) if month_text else this_month
-    except ValueError as problem:
-        respond(text=str(problem))
+    except ValueError:
+        respond(
+            text=_(
+                "“{text}” is not a month; write it as YYYY-MM, for example {example}.",
+                text=escape_mrkdwn(month_text or ""),
+                example=f"{clock.now():%Y-%m}",
+            )
+        )
         return
     text, counts = monthly_csv(services.db, services.settings, month)
-    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none due"
+    summary = ", ".join(
+        f"{n} {_(OUTCOMES.get(outcome, outcome))}" for outcome, n in sorted(counts.items())
+    ) or _("none due")
     channel = services.client.conversations_open(users=user_id)["channel"]["id"]
+    title = _("Deletion requests due in {month}", month=i18n.month(month))
     services.client.files_upload_v2(
         channel=channel,
         content=text,
         filename=f"deletion-sla-{month:%Y-%m}.csv",
-        title=f"Deletion requests due in {month:%B %Y}",
-        initial_comment=f"Deletion requests due in {month:%B %Y}: {summary}.",
+        title=title,
+        initial_comment=_("{title}: {summary}.", title=title, summary=summary),
     )
-    respond(text=f"I have sent you the report for {month:%B %Y} in a direct message.")
+    respond(
+        text=_(
+            "I have sent you the report for {month} in a direct message.",
+            month=i18n.month(month),
+        )
+    )

@@ -7,7 +7,8 @@ from typing import Any
 
 from slack_bolt import App, Respond
 
-from deskbot import audit, search
+from deskbot import audit, i18n, search
+from deskbot.i18n import N_, _, ngettext
 from deskbot.models import AuditEvent
 from deskbot.roles import MAY_REPORT_BUGS, SEES_DELETIONS, Role
 from deskbot.slack import access
@@ -15,19 +16,25 @@ from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action
 from deskbot.templating import escape_mrkdwn, render_view
 
-ROLE_NAMES = {
-    Role.APPLICATION_MANAGER: "application manager",
-    Role.AGENT: "service-desk agent",
-    Role.DATA_OFFICER: "data officer",
-    Role.THERAPIST: "therapist",
-    Role.LEAD: "lead (receives SLA escalations)",
-}
-MAY = {
-    Role.APPLICATION_MANAGER: "report bugs, request and confirm deletions, check email addresses",
-    Role.AGENT: "report bugs, work the triage cards and deletion requests, check email addresses",
-    Role.DATA_OFFICER: "check email addresses, client accounts included, and answer questions",
-    Role.THERAPIST: "request the deletion of a client's account",
-    Role.LEAD: "see the deletion tracker and its report",
+# What each role is called and may do, as `/desk whoami` says it.
+ROLES = {
+    Role.APPLICATION_MANAGER: (
+        N_("application manager"),
+        N_("report bugs, request and confirm deletions, check email addresses"),
+    ),
+    Role.AGENT: (
+        N_("service-desk agent"),
+        N_("report bugs, work the triage cards and deletion requests, check email addresses"),
+    ),
+    Role.DATA_OFFICER: (
+        N_("data officer"),
+        N_("check email addresses, client accounts included, and answer questions"),
+    ),
+    Role.THERAPIST: (N_("therapist"), N_("request the deletion of a client's account")),
+    Role.LEAD: (
+        N_("lead (receives SLA escalations)"),
+        N_("see the deletion tracker and its report"),
+    ),
 }
 HISTORY_LIMIT = 40
 
@@ -36,12 +43,19 @@ def whoami(services: Services, user_id: str, respond: Respond) -> None:
     roles = services.roles.roles_of(user_id)
     if not roles:
         respond(
-            text=f"You are <@{user_id}> and hold no deskbot role. Ask the person who runs "
-            "deskbot to add you as an application manager or service-desk agent."
+            text=_(
+                "You are {you} and hold no deskbot role. Ask the person who runs deskbot to add "
+                "you as an application manager or service-desk agent.",
+                you=f"<@{user_id}>",
+            )
         )
         return
-    lines = [f"You are <@{user_id}>. Your deskbot roles:"]
-    lines += [f"• *{ROLE_NAMES[r]}*: you may {MAY[r]}" for r in Role if r in roles]
+    lines = [_("You are {you}. Your deskbot roles:", you=f"<@{user_id}>")]
+    lines += [
+        _("• *{role}*: you may {what}", role=_(ROLES[r][0]), what=_(ROLES[r][1]))
+        for r in Role
+        if r in roles
+    ]
     respond(text="\n".join(lines))
 
 
@@ -50,10 +64,12 @@ def find(services: Services, user_id: str, query: str, respond: Respond) -> None
     bugs = roles.has_any(user_id, MAY_REPORT_BUGS)
     all_deletions = roles.has_any(user_id, SEES_DELETIONS)
     if not (bugs or all_deletions or roles.has_any(user_id, frozenset({Role.THERAPIST}))):
-        respond(text="Only people with a deskbot role can search its reports and requests.")
+        respond(text=_("Only people with a deskbot role can search its reports and requests."))
         return
     if not query.strip():
-        respond(text="Tell me what to look for: `/desk find BUG-12`, `/desk find DEL-3` or words.")
+        respond(
+            text=_("Tell me what to look for: `/desk find BUG-12`, `/desk find DEL-3` or words.")
+        )
         return
     with services.db.transaction() as session:
         found = search.find(
@@ -65,29 +81,57 @@ def find(services: Services, user_id: str, query: str, respond: Respond) -> None
             user_id=user_id,
         )
     if not found:
-        respond(text=f"Nothing found for “{escape_mrkdwn(query.strip()[:100])}”.")
+        respond(text=_("Nothing found for “{query}”.", query=escape_mrkdwn(query.strip()[:100])))
         return
     lines = [
         f"*{f.reference}* · {escape_mrkdwn(f.status)} · {f.created} · <@{f.owner}>"
         + (f" · {escape_mrkdwn(f.summary[:150])}" if f.summary else "")
         for f in found
     ]
-    respond(text=f"Found {len(found)}:\n" + "\n".join(lines))
+    respond(text=ngettext("Found {n}:", "Found {n}:", len(found)) + "\n" + "\n".join(lines))
 
 
 def _line(event: AuditEvent, zone: tzinfo) -> str:
-    what = event.action.split(".", 1)[-1].replace("_", " ")
+    code = event.action.split(".", 1)[-1]
+    what = _(EVENTS[code]) if code in EVENTS else code.replace("_", " ")
     shown = {k: v for k, v in event.detail.items() if k in DETAIL_SHOWN}
-    extra = ", ".join(f"{DETAIL_SHOWN[k]} {escape_mrkdwn(str(v))}" for k, v in shown.items())
+    extra = ", ".join(_(DETAIL_SHOWN[k], value=_detail(k, v)) for k, v in shown.items())
     at = event.at.astimezone(zone)
-    return f"`{at:%d %b %Y %H:%M}` <@{event.actor}> {what}" + (f" ({extra})" if extra else "")
+    when = f"{i18n.day(at).split(' ', 1)[-1]} {at:%H:%M}"
+    return f"`{when}` <@{event.actor}> {what}" + (f" ({extra})" if extra else "")
 
 
+def _detail(key: str, value: object) -> str:
+    if key == "assignee" and str(value).isalnum():
+        return f"<@{value}>"
+    return escape_mrkdwn(str(value))
+
+
+# What each audited action is called in an item's history.
+EVENTS = {
+    "filed": N_("filed"),
+    "requested": N_("requested"),
+    "confirmed": N_("confirmed"),
+    "assigned": N_("assigned"),
+    # Translators: an event in an item's history: someone changed its status.
+    "status": N_("status"),
+    "asked": N_("asked"),
+    "replied": N_("replied"),
+    "forwarded": N_("forwarded"),
+    "mailed": N_("mailed"),
+    "resolved": N_("resolved"),
+    "in_progress": N_("in progress"),
+    "paused": N_("paused"),
+    "resumed": N_("resumed"),
+    "completed": N_("completed"),
+    "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"),
+}
 DETAIL_SHOWN = {
-    "due": "due",
-    "paused_working_days": "working days paused:",
-    "surface": "via",
-    "assignee": "to",
+    "due": N_("due {value}"),
+    "paused_working_days": N_("working days paused: {value}"),
+    "surface": N_("via {value}"),
+    "assignee": N_("to {value}"),
 }
 
 
@@ -103,7 +147,9 @@ def register(app: App, services: Services) -> None:
         allowed = MAY_REPORT_BUGS if bug else SEES_DELETIONS
         if not services.roles.has_any(user_id, allowed):
             access.tell(
-                services, body, f"Only the service desk can see the history of {reference}."
+                services,
+                body,
+                _("Only the service desk can see the history of {reference}.", reference=reference),
             )
             return
         zone = services.settings.work_calendar().zone

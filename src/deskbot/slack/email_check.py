@@ -7,9 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from deskbot import i18n
 from deskbot.accounts import advice
 from deskbot.accounts.check import check_address
 from deskbot.accounts.normalise import InvalidAddress
+from deskbot.i18n import N_, _
 from deskbot.roles import MAY_CHECK_EMAIL, SEES_CLIENT_DATA, Role
 from deskbot.slack.access import not_allowed
 from deskbot.slack.app import Services, later, quiet
@@ -44,7 +46,7 @@ def command(services: Services, body: dict[str, Any], respond: Respond, address:
     """`/desk email ADDRESS`: the answer, privately, where the command was typed."""
     user_id = body["user_id"]
     if not services.roles.has_any(user_id, MAY_CHECK_EMAIL):
-        respond(text=not_allowed(user_id, "check email addresses"))
+        respond(text=not_allowed(user_id, N_("check email addresses")))
         return
     if not address:
         services.client.views_open(trigger_id=body["trigger_id"], view=ask_view())
@@ -67,7 +69,7 @@ def register(app: App, services: Services) -> None:
         user_id = body["user"]["id"]
         if not services.roles.has_any(user_id, MAY_CHECK_EMAIL):
             services.client.chat_postMessage(
-                channel=user_id, text=not_allowed(user_id, "check email addresses")
+                channel=user_id, text=not_allowed(user_id, N_("check email addresses"))
             )
             return
         services.client.views_open(trigger_id=body["trigger_id"], view=ask_view())
@@ -76,7 +78,10 @@ def register(app: App, services: Services) -> None:
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         if not services.roles.has_any(user_id, MAY_CHECK_EMAIL):
-            ack(response_action="errors", errors={FIELD: not_allowed(user_id, "check addresses")})
+            ack(
+                response_action="errors",
+                errors={FIELD: not_allowed(user_id, N_("check addresses"))},
+            )
             return
         try:
             found = look_up(services, user_id, view_values(view).get(FIELD) or "", via="modal")
@@ -97,24 +102,26 @@ def register(app: App, services: Services) -> None:
             return
         officers = services.roles.members(Role.DATA_OFFICER)
         for officer in officers:
-            found = look_up(services, officer, address, via="data-officer")
-            services.client.chat_postMessage(
-                channel=officer,
-                text="A question about an email address for you as data officer.",
-                blocks=render_blocks(
-                    "slack/email_for_data_officer.json.j2",
-                    asker=asker,
-                    answer_blocks=answer_blocks(found),
-                    reply_action=Action.EMAIL_REPLY,
-                    reply_value=json.dumps({"to": asker}),
-                ),
-            )
+            # Each data officer reads the question, and the answer in it, in their language.
+            with i18n.speaking(services.languages.of(officer)):
+                found = look_up(services, officer, address, via="data-officer")
+                services.client.chat_postMessage(
+                    channel=officer,
+                    text=_("A question about an email address for you as data officer."),
+                    blocks=render_blocks(
+                        "slack/email_for_data_officer.json.j2",
+                        asker=asker,
+                        answer_blocks=answer_blocks(found),
+                        reply_action=Action.EMAIL_REPLY,
+                        reply_value=json.dumps({"to": asker}),
+                    ),
+                )
         services.client.chat_postMessage(
             channel=asker,
             text=(
-                "I have asked the data officer; their answer will come here."
+                _("I have asked the data officer; their answer will come here.")
                 if officers
-                else "No data officer is configured for deskbot; ask the person who runs it."
+                else _("No data officer is configured for deskbot; ask the person who runs it.")
             ),
         )
 
@@ -135,7 +142,7 @@ def register(app: App, services: Services) -> None:
 
     def reply_ack(ack: Ack, body: dict[str, Any]) -> None:
         if not services.roles.has_any(body["user"]["id"], SEES_CLIENT_DATA):
-            ack(response_action="errors", errors={"reply": "Only a data officer can answer."})
+            ack(response_action="errors", errors={"reply": _("Only a data officer can answer.")})
             return
         ack()
 
@@ -144,12 +151,16 @@ def register(app: App, services: Services) -> None:
         if not services.roles.has_any(officer, SEES_CLIENT_DATA):
             return
         asker = metadata(view).get("to", "")
-        services.client.chat_postMessage(
-            channel=asker,
-            text="The data officer answered your question about an email address.",
-            blocks=render_blocks(
-                "slack/email_reply.json.j2", officer=officer, reply=view_values(view).get("reply")
-            ),
-        )
+        # The answer goes to the asker: in their language, not the data officer's.
+        with i18n.speaking(services.languages.of(asker)):
+            services.client.chat_postMessage(
+                channel=asker,
+                text=_("The data officer answered your question about an email address."),
+                blocks=render_blocks(
+                    "slack/email_reply.json.j2",
+                    officer=officer,
+                    reply=view_values(view).get("reply"),
+                ),
+            )
 
     app.view(View.EMAIL_REPLY)(ack=reply_ack, lazy=[quiet(reply_sent)])

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from deskbot import announcing, clock, deletions, drafts
 from deskbot.flows.runner import Filed, Item, filed_from
+from deskbot.i18n import _
 from deskbot.models import BugReport, DeletionRequest
 from deskbot.roles import Refused
 from deskbot.slack import deletion_desk, deletion_views, views
@@ -38,17 +39,23 @@ def filed_view(services: Services, filed: Filed, user_id: str) -> dict[str, Any]
     item = filed.item
     if not isinstance(item, DeletionRequest):
         return views.modal_notice(
-            "Report filed",
-            f":white_check_mark: Filed as *{item.reference}*. "
-            "I have sent you the details and what happens next in a direct message.",
+            _("Report filed"),
+            _(
+                ":white_check_mark: Filed as *{reference}*. I have sent you the details and what "
+                "happens next in a direct message.",
+                reference=item.reference,
+            ),
         )
     try:
         deletions.may_confirm(item, services.runner.actor(user_id), services.settings)
     except Refused:
         return views.modal_notice(
-            "Deletion requested",
-            f":white_check_mark: Requested as *{item.reference}*. It needs a confirmation by "
-            "an application manager; I have sent you the details in a direct message.",
+            _("Deletion requested"),
+            _(
+                ":white_check_mark: Requested as *{reference}*. It needs a confirmation by an "
+                "application manager; I have sent you the details in a direct message.",
+                reference=item.reference,
+            ),
         )
     return deletion_views.confirm_modal(item, services.settings)
 
@@ -64,24 +71,29 @@ def announce(services: Services, report: BugReport) -> None:
         claimed = announcing.claim(session, BugReport, report.id)
     if claimed is None:
         return
-    flow = services.runner.flow("bug_report")
     channel = services.settings.triage_channel
     done: dict[str, object] = {}  # what went out, recorded in one go at the end
     try:
         if claimed.receipt_sent_at is None:
-            services.client.chat_postMessage(
-                channel=claimed.reporter_id,  # Slack delivers a post to a user ID in the app's DM
-                text=f"Filed as {claimed.reference}.",
-                blocks=views.filed_receipt(flow, claimed),
-            )
+            with services.languages.speaking_to(claimed.reporter_id):
+                services.client.chat_postMessage(
+                    channel=claimed.reporter_id,  # Slack delivers this in the app's DM
+                    text=_("Filed as {reference}.", reference=claimed.reference),
+                    blocks=views.filed_receipt(services.runner.flow("bug_report"), claimed),
+                )
             done["receipt_sent_at"] = clock.now()
         if channel and claimed.triage_ts is None:
-            posted = services.client.chat_postMessage(
-                channel=channel,
-                text=f"New bug report {claimed.reference}",
-                blocks=views.triage_card(flow, claimed, mails=services.settings.smtp.configured),
-                unfurl_links=False,
-            )
+            with services.languages.speaking_to(channel):
+                posted = services.client.chat_postMessage(
+                    channel=channel,
+                    text=_("New bug report {reference}", reference=claimed.reference),
+                    blocks=views.triage_card(
+                        services.runner.flow("bug_report"),
+                        claimed,
+                        mails=services.settings.smtp.configured,
+                    ),
+                    unfurl_links=False,
+                )
             done.update(triage_channel=posted["channel"], triage_ts=posted["ts"])
         done["announced_at"] = clock.now()
     except Exception as problem:

@@ -12,14 +12,17 @@ from slack_bolt import App
 from deskbot.flows import bug_report, deletion_request
 from deskbot.flows.engine import Conversation, Kind, Notice, Outcome, Step
 from deskbot.flows.runner import SUMMARY, Incomplete, Moved, NotAllowed, NotYours, Snapshot
+from deskbot.i18n import N_, _
 from deskbot.slack import filing, views
 from deskbot.slack.access import may_start, not_allowed
 from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action
 from deskbot.slack.payloads import files_of, token_parts
 
+# What a user may type at a question, and the move it is. These English words are always
+# understood; `typed_move` adds the words of the language in force.
 TYPED = {"back": "back", "skip": "skip", "cancel": "cancel", "stop": "cancel"}
-# What a user may type in the DM to start a flow, and the flow it starts.
+# What a user may type in the DM to start a flow, and the flow it starts (see `starter`).
 STARTERS = {
     "bug": bug_report.NAME,
     "report": bug_report.NAME,
@@ -29,6 +32,45 @@ STARTERS = {
     "delete": deletion_request.NAME,
     "deletion": deletion_request.NAME,
 }
+
+
+def typed_move(text: str) -> str | None:
+    """The move a typed message asks for ("back", "skip", "cancel"), or None for an answer."""
+    word = text.strip().lower()
+    if word in TYPED:
+        return TYPED[word]
+    translated = {
+        # Translators: a word the user types to go back to the previous question.
+        _("back"): "back",
+        # Translators: a word the user types to skip an optional question.
+        _("skip"): "skip",
+        # Translators: a word the user types to discard an unfinished report or request.
+        _("cancel"): "cancel",
+        # Translators: another word the user may type to discard an unfinished report.
+        _("stop"): "cancel",
+    }
+    return next((move for typed, move in translated.items() if typed.lower() == word), None)
+
+
+def starter(text: str) -> str | None:
+    """The flow a typed message starts, when there is no draft: English words, and those of
+    the language in force."""
+    word = text.strip().lower()
+    if word in STARTERS:
+        return STARTERS[word]
+    translated = {
+        # Translators: a word the user types in the DM to start a bug report.
+        _("bug"): bug_report.NAME,
+        # Translators: a word the user types in the DM to start a bug report.
+        _("report"): bug_report.NAME,
+        # Translators: words the user may type in the DM to start a bug report.
+        _("report a bug"): bug_report.NAME,
+        # Translators: a word the user types in the DM to start a deletion request.
+        _("delete"): deletion_request.NAME,
+        # Translators: a word the user types in the DM to start a deletion request.
+        _("deletion"): deletion_request.NAME,
+    }
+    return next((flow for typed, flow in translated.items() if typed.lower() == word), None)
 
 
 @dataclass(frozen=True)
@@ -47,7 +89,7 @@ class Move:
 
 
 def start(services: Services, user_id: str, flow: str) -> None:
-    draft, _ = services.runner.open(flow=flow, user_id=user_id, surface="dm")
+    draft, _resumed = services.runner.open(flow=flow, user_id=user_id, surface="dm")
     ask(services, draft)
 
 
@@ -113,17 +155,21 @@ def _on_message(
     draft = runner.find_active(user_id, surface="dm")
     text = (event.get("text") or "").strip()
     if draft is None:
-        flow = STARTERS.get(text.lower())
+        flow = starter(text)
         if flow is None:
             services.client.chat_postMessage(
                 channel=event["channel"],
-                text="Hello! Type *bug* to report a bug step by step, or *delete* to request "
-                "the deletion of a client's account. `/desk help` shows everything else.",
+                text=_(
+                    "Hello! Type *{bug}* to report a bug step by step, or *{delete}* to request "
+                    "the deletion of a client's account. `/desk help` shows everything else.",
+                    bug=_("bug"),
+                    delete=_("delete"),
+                ),
             )
         elif may_start(services, user_id, flow):
             start(services, user_id, flow)
         return
-    typed = TYPED.get(text.lower())
+    typed = typed_move(text)
     if typed == "cancel":
         cancel(services, draft.id, user_id)
         return
@@ -133,7 +179,7 @@ def _on_message(
         collect_files(services, draft, step, event, event_id)
         return
     if typed is None and step is not None and step.kind in (Kind.MULTI, Kind.TICK):
-        ask(services, draft, error="Please tick the boxes above and press Done.")
+        ask(services, draft, error=_("Please tick the boxes above and press Done."))
         return
     move = Move(typed) if typed else Move("answer", typed_answer(step, text))
     try:
@@ -141,7 +187,11 @@ def _on_message(
     except NotYours:
         return
     if moved.stale:
-        ask(services, moved.draft, error="That answer crossed my next question; please repeat it.")
+        ask(
+            services,
+            moved.draft,
+            error=_("That answer crossed my next question; please repeat it."),
+        )
         return
     show(services, moved, step if move.kind == "answer" else None)
 
@@ -156,7 +206,8 @@ def _turn(user_id: str) -> threading.Lock:
 
 
 def typed_answer(step: Step | None, text: str) -> Any:
-    """A typed answer; for a choice, the option whose label or value was typed."""
+    """A typed answer; for a choice, the option whose label (in the language in force) or
+    value was typed. The value is what is stored."""
     if step is None or step.kind != Kind.CHOICE:
         return text
     lowered = text.lower()
@@ -171,7 +222,7 @@ def collect_files(
     """Screenshots dropped into the DM are gathered until the user presses Done."""
     files = files_of(event)
     if not files:
-        ask(services, draft, error="Drop the screenshots here, or press Skip.")
+        ask(services, draft, error=_("Drop the screenshots here, or press Skip."))
         return
     services.runner.add_pending(draft.id, draft.user_id, step.key, files, event_id=event_id)
 
@@ -183,7 +234,7 @@ def cancel(services: Services, draft_id: str, user_id: str) -> None:
         services.client.chat_update(
             channel=dm["channel"],
             ts=dm["ts"],
-            text="Report cancelled.",
+            text=_("Report cancelled."),
             blocks=views.dm_cancelled(),
         )
 
@@ -200,17 +251,17 @@ def register(app: App, services: Services) -> None:
 
     def act(body: dict[str, Any], move: Move) -> None:
         """Apply a click, but only from the draft's owner and only on the current question."""
-        user_id, draft_id, step_key, _ = clicked(body)
+        user_id, draft_id, step_key, _option = clicked(body)
         try:
             moved = runner.move(draft_id, user_id, move, expect_step=step_key)
         except NotAllowed:
-            refuse(body, user_id, not_allowed(user_id, "use this"))
+            refuse(body, user_id, not_allowed(user_id, N_("use this")))
             return
         except NotYours:
-            refuse(body, user_id, "This is not your draft, or it is already closed.")
+            refuse(body, user_id, not_yours())
             return
         if moved.stale:
-            refuse(body, user_id, "That question was answered already; the latest one is below.")
+            refuse(body, user_id, _("That question was answered already; the latest one is below."))
             return
         flow = runner.flow(moved.draft.flow)
         show(services, moved, flow.step(step_key) if move.kind == "answer" else None)
@@ -236,11 +287,11 @@ def register(app: App, services: Services) -> None:
 
     @later(app.action(Action.DM_DONE))
     def done(body: dict[str, Any]) -> None:
-        user_id, draft_id, step_key, _ = clicked(body)
+        user_id, draft_id, step_key, _option = clicked(body)
         try:
             draft = runner.get(draft_id, user_id)
         except NotYours:
-            refuse(body, user_id, "This is not your draft, or it is already closed.")
+            refuse(body, user_id, not_yours())
             return
         # The boxes as ticked when Done was clicked (Slack sends them along); else what the
         # tick events stored, or the files dropped into the DM.
@@ -260,23 +311,23 @@ def register(app: App, services: Services) -> None:
 
     @later(app.action(Action.DM_CANCEL))
     def cancel_clicked(body: dict[str, Any]) -> None:
-        user_id, draft_id, _, _ = clicked(body)
+        user_id, draft_id, _step, _option = clicked(body)
         try:
             cancel(services, draft_id, user_id)
         except NotYours:
-            refuse(body, user_id, "This is not your draft, or it is already closed.")
+            refuse(body, user_id, not_yours())
 
     @later(app.action(Action.DM_SUBMIT))
     def submit(body: dict[str, Any]) -> None:
-        user_id, draft_id, _, _ = clicked(body)
+        user_id, draft_id, _step, _option = clicked(body)
         try:
             filed = runner.file(draft_id, user_id)
             draft = runner.get(draft_id, user_id)
         except Incomplete:
-            refuse(body, user_id, "Some questions are still unanswered; press Back to see them.")
+            refuse(body, user_id, _("Some questions are still unanswered; press Back to see them."))
             return
         except NotYours:
-            refuse(body, user_id, "This is not your draft, or it is already closed.")
+            refuse(body, user_id, not_yours())
             return
         dm = draft.state.get("dm") or {}
         if dm.get("ts") and not filed.already:
@@ -284,7 +335,7 @@ def register(app: App, services: Services) -> None:
             services.client.chat_update(
                 channel=dm["channel"],
                 ts=dm["ts"],
-                text=f"Filed as {filed.item.reference}.",
+                text=_("Filed as {reference}.", reference=filed.item.reference),
                 blocks=views.dm_summary(
                     flow,
                     draft.id,
@@ -293,6 +344,10 @@ def register(app: App, services: Services) -> None:
                 ),
             )
         filing.announce_item(services, filed.item)
+
+
+def not_yours() -> str:
+    return _("This is not your draft, or it is already closed.")
 
 
 def checkbox_state(body: dict[str, Any]) -> list[str] | None:

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from deskbot.flows.runner import Incomplete, NotYours, Snapshot
+from deskbot.i18n import _
 from deskbot.slack import filing, flow_dm, views
 from deskbot.slack.app import Services, later
 from deskbot.slack.ids import Action, View
@@ -105,7 +106,7 @@ def register(app: App, services: Services) -> None:
                 page = services.runner.flow(draft.flow).page_count
             else:
                 page = int(meta["p"])
-                draft, _ = runner.save_page(
+                draft, _errors = runner.save_page(
                     meta["d"], user_id, page, submitted_answers(view), partial=True
                 )
         except NotYours:
@@ -126,7 +127,7 @@ def register(app: App, services: Services) -> None:
         meta = metadata(view)
         with suppress(NotYours):  # already closed: start afresh all the same
             runner.cancel(meta.get("d", ""), user_id)
-        draft, _ = runner.open(
+        draft, _resumed = runner.open(
             flow=meta.get("f") or "bug_report", user_id=user_id, surface="modal", fresh=True
         )
         flow = runner.flow(draft.flow)
@@ -150,8 +151,9 @@ def register(app: App, services: Services) -> None:
         services.client.views_update(
             view_id=view["id"],
             view=views.modal_notice(
-                "Continue in a DM",
-                "Your answers are saved. I have sent you the next question in a direct message.",
+                # Translators: a dialog's title, at most 24 characters.
+                _("Continue in a DM"),
+                _("Your answers are saved. I have sent you the next question in a direct message."),
             ),
         )
         flow_dm.ask(services, draft)
@@ -173,6 +175,8 @@ def error_blocks(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]
 def gone() -> dict[str, Any]:
     return views.modal_notice(
         "deskbot",
-        "This draft is closed: it was filed, cancelled or has expired. "
-        "`/desk help` shows how to start a new one.",
+        _(
+            "This draft is closed: it was filed, cancelled or has expired. "
+            "`/desk help` shows how to start a new one."
+        ),
     )

@@ -11,9 +11,10 @@ from typing import Any
 from slack_bolt import App
 from sqlalchemy import func, select
 
-from deskbot import clock, deletions, drafts, triage
+from deskbot import clock, deletions, drafts, i18n, triage
 from deskbot.flows import presenting
 from deskbot.flows.runner import NotYours
+from deskbot.i18n import N_, _, ngettext
 from deskbot.models import BugReport, DeletionRequest, Draft
 from deskbot.roles import SEES_DELETIONS, Role
 from deskbot.slack import deletion_views, flow_modal
@@ -24,11 +25,13 @@ from deskbot.templating import escape_mrkdwn, render_blocks
 PAGE_SIZE = 10  # deletion tracker rows a page
 LIST_SIZE = 5  # drafts, reports and requests of one's own
 QUEUE_SIZE = 8  # each part of the service desk's queue
-NONE_OF_YOURS = "You have not asked for any deletions. `/desk delete` starts a request."
+NONE_OF_YOURS = N_("You have not asked for any deletions. `/desk delete` starts a request.")
 
 
 def _when(moment: Any, services: Services) -> str:
-    return f"{moment.astimezone(services.settings.work_calendar().zone):%d %b %H:%M}"
+    """A moment as `07 Apr 14:05`, in the reader's language (the day without its weekday)."""
+    local = moment.astimezone(services.settings.work_calendar().zone)
+    return f"{i18n.day(local, year=False).split(' ', 1)[-1]} {local:%H:%M}"
 
 
 def publish(services: Services, user_id: str, *, page: int = 0) -> None:
@@ -73,14 +76,16 @@ def publish(services: Services, user_id: str, *, page: int = 0) -> None:
     for draft in open_drafts:
         flow = services.runner.flow(draft.flow)
         answers, current = draft.state.get("answers", {}), draft.state.get("current")
-        where = presenting.progress(flow, answers, current).split(" · ")[-1]
-        saved = _when(draft.updated_at, services)
-        draft_rows.append({"id": draft.id, "text": f"*{flow.title}* · {where} · saved {saved}"})
+        where = presenting.position(flow, answers, current)
+        # Translators: when a draft was last saved; {when} is e.g. "07 Apr 14:05".
+        saved = _("saved {when}", when=_when(draft.updated_at, services))
+        draft_rows.append({"id": draft.id, "text": f"*{flow.title}* · {where} · {saved}"})
     blocks = render_blocks(
         "slack/home.json.j2",
         drafts=draft_rows,
         reports=[
-            f"*{r.reference}* · {triage.label(r)} · filed {_when(r.created_at, services)}"
+            f"*{r.reference}* · {triage.label(r)} · "
+            + _("filed {when}", when=_when(r.created_at, services))
             + (f" · <@{r.assignee_id}>" if r.assignee_id else "")
             for r in reports
         ],
@@ -88,7 +93,11 @@ def publish(services: Services, user_id: str, *, page: int = 0) -> None:
         actions={"resume": Action.HOME_RESUME, "discard": Action.HOME_DISCARD},
     )
     blocks += deletion_views.tracker(
-        requests, len(requests), settings, title="Your deletion requests", empty=NONE_OF_YOURS
+        requests,
+        len(requests),
+        settings,
+        title=_("Your deletion requests"),
+        empty=_(NONE_OF_YOURS),
     )
     if sees_deletions:
         rows, total = tracker
@@ -96,7 +105,7 @@ def publish(services: Services, user_id: str, *, page: int = 0) -> None:
             rows,
             total,
             settings,
-            title="Open deletion requests",
+            title=_("Open deletion requests"),
             page=page,
             per_page=PAGE_SIZE,
             pager="deletions",
@@ -125,24 +134,29 @@ def _queue(session: Any, services: Services, user_id: str) -> dict[str, list[str
 
     calendar = services.settings.work_calendar()
     urgent = []
-    rows, _ = deletions.open_requests(session, org, limit=50)
+    rows, _total = deletions.open_requests(session, org, limit=50)
     for request in rows:
         standing = deletions.standing(request, calendar)
         if standing.working_days_left is not None and standing.working_days_left <= 2:
             urgent.append(deletion_views.tracker_line(request, services.settings))
     unassigned, mine = BugReport.assignee_id.is_(None), BugReport.assignee_id == user_id
     parts = {
-        "Unassigned bug reports": (lines(unassigned), count(unassigned)),
-        "Assigned to you": (lines(mine), count(mine)),
+        _("Unassigned bug reports"): (lines(unassigned), count(unassigned)),
+        _("Assigned to you"): (lines(mine), count(mine)),
     }
     shown = {
-        title: found + ([f"… and {total - len(found)} more"] if total > len(found) else [])
+        title: found + ([_more(total - len(found))] if total > len(found) else [])
         for title, (found, total) in parts.items()
     }
-    shown["Deletion requests due soon or overdue"] = urgent[:QUEUE_SIZE] + (
-        [f"… and {len(urgent) - QUEUE_SIZE} more"] if len(urgent) > QUEUE_SIZE else []
+    shown[_("Deletion requests due soon or overdue")] = urgent[:QUEUE_SIZE] + (
+        [_more(len(urgent) - QUEUE_SIZE)] if len(urgent) > QUEUE_SIZE else []
     )
     return shown
+
+
+def _more(left: int) -> str:
+    # Translators: the end of a shortened list.
+    return ngettext("… and {n} more", "… and {n} more", left)
 
 
 def _headline(report: BugReport) -> str:
@@ -160,7 +174,7 @@ def register(app: App, services: Services) -> None:
 
     @later(app.action(re.compile(rf"^({Action.HOME_PREVIOUS}|{Action.HOME_NEXT})$")))
     def home_page(body: dict[str, Any]) -> None:
-        _, _, page = (body["actions"][0].get("value") or "").partition(":")
+        _pager, _colon, page = (body["actions"][0].get("value") or "").partition(":")
         publish(services, body["user"]["id"], page=int(page) if page.isdigit() else 0)
 
     @later(app.action(Action.HOME_RESUME))

@@ -3,7 +3,8 @@ speaks it, otherwise the organisation's. The shared triage channel reads the org
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import BoltContext
@@ -26,6 +27,19 @@ class Languages:
         if not user_id:
             return self.organisation
         return i18n.of_locale(self._locales.get(user_id), self.organisation)
+
+    def reading(self, target: str | None) -> i18n.Language:
+        """The language of a message's destination: a user's own; a channel's, the
+        organisation's (everyone in it reads the same card)."""
+        if target and target[:1] in ("U", "W"):
+            return self.of(target)
+        return self.organisation
+
+    @contextmanager
+    def speaking_to(self, target: str | None) -> Iterator[None]:
+        """Write what is rendered inside the block for `target`."""
+        with i18n.speaking(self.reading(target)):
+            yield
 
     def middleware(self, context: BoltContext, next_: Callable[[], Any]) -> None:
         """Every request is answered in the language of the user who sent it. Lazy listeners

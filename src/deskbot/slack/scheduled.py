@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from deskbot import clock, deletions, drafts, reminders, triage
+from deskbot import clock, deletions, drafts, i18n, reminders, triage
 from deskbot.flows import presenting
+from deskbot.i18n import N_, _
 from deskbot.models import BugReport, Draft, Reminder
 from deskbot.roles import Role
 from deskbot.settings import Settings
@@ -105,9 +106,10 @@ def _plan_nudges(
 
 @dataclass(frozen=True)
 class Prepared:
-    """What a due scheduled message says, and to whom (resolved outside the transaction)."""
+    """What a due scheduled message says, and to whom (both worked out outside the
+    transaction: the text once for each recipient's language)."""
 
-    text: str
+    text: Callable[[], str]
     recipients: Callable[[], list[str]]
 
 
@@ -132,10 +134,10 @@ def prepare(session: Session, services: Services, reminder: Reminder) -> Prepare
         )
     if reminder.kind == RELEASE_NOTES:
         return Prepared(
-            render_text(
+            lambda: render_text(
                 "text/release_notes.txt.j2",
                 organisation=settings.organisation,
-                weekday=months.day_name[settings.jobs.release_notes_weekday],
+                weekday=i18n.weekday(settings.jobs.release_notes_weekday),
             ),
             lambda: services.roles.members(Role.APPLICATION_MANAGER),
         )
@@ -148,22 +150,37 @@ def prepare(session: Session, services: Services, reminder: Reminder) -> Prepare
         or nudge_due(calendar, draft.updated_at, days) > reminder.due_at  # worked on since
     ):
         return None
-    flow = services.runner.flow(draft.flow)
-    where = presenting.progress(flow, draft.state.get("answers", {}), draft.state.get("current"))
-    owner = draft.user_id
-    return Prepared(
-        render_text(
+    name, owner = draft.flow, draft.user_id
+    answers, current = draft.state.get("answers", {}), draft.state.get("current")
+    expires = draft.expires_at.astimezone(calendar.zone)
+
+    def text() -> str:
+        flow = services.runner.flow(name)
+        where = presenting.position(flow, answers, current)
+        return render_text(
             "text/draft_nudge.txt.j2",
-            item=flow.wording.item,
-            where=where.split(" · ")[-1],
-            expires=f"{draft.expires_at.astimezone(settings.work_calendar().zone):%a %d %b}",
-        ),
-        lambda: [owner],
-    )
+            waiting=flow.wording.waiting.format(where=where),
+            expires=i18n.day(expires, year=False),
+        )
+
+    return Prepared(text, lambda: [owner])
 
 
-def digest(session: Session, services: Services, due_at: datetime) -> str:
-    """The triage queue at a glance: new since the last working morning, what waits on whom."""
+# The digest's lines, in the order shown.
+DIGEST_LINES = (
+    N_("New bug reports since the last digest"),
+    N_("Unassigned"),
+    N_("Waiting for the reporter"),
+    N_("With the vendor"),
+    N_("Deletion requests overdue"),
+    N_("Deletion requests due today"),
+    N_("Deletion requests awaiting confirmation"),
+)
+
+
+def digest(session: Session, services: Services, due_at: datetime) -> Callable[[], str]:
+    """The triage queue at a glance: new since the last working morning, what waits on whom.
+    Counted now; written later, in the channel's language."""
     settings = services.settings
     org = settings.organisation_id
     calendar = settings.work_calendar()
@@ -188,7 +205,7 @@ def digest(session: Session, services: Services, due_at: datetime) -> str:
     unassigned = refs(open_bugs, BugReport.assignee_id.is_(None))
     waiting = refs(open_bugs, BugReport.status == triage.Status.WAITING_FOR_REPORTER)
     vendor = refs(open_bugs, BugReport.status == triage.Status.WITH_VENDOR)
-    rows, _ = deletions.open_requests(session, org, limit=100_000)
+    rows, _total = deletions.open_requests(session, org, limit=100_000)
     overdue, today, unconfirmed = [], [], []
     for request in rows:
         standing = deletions.standing(request, calendar)
@@ -198,18 +215,20 @@ def digest(session: Session, services: Services, due_at: datetime) -> str:
             today.append(request.reference)
         elif request.status in deletions.UNCONFIRMED:
             unconfirmed.append(request.reference)
-    return render_text(
+    counted = (
+        new,
+        unassigned,
+        waiting,
+        vendor,
+        (len(overdue), overdue[:LISTED]),
+        (len(today), today[:LISTED]),
+        (len(unconfirmed), unconfirmed[:LISTED]),
+    )
+    day = calendar.local_date(due_at)
+    return lambda: render_text(
         "text/digest.txt.j2",
-        day=f"{calendar.local_date(due_at):%A %d %B}",
-        lines=[
-            ("New bug reports since the last digest", new),
-            ("Unassigned", unassigned),
-            ("Waiting for the reporter", waiting),
-            ("With the vendor", vendor),
-            ("Deletion requests overdue", (len(overdue), overdue[:LISTED])),
-            ("Deletion requests due today", (len(today), today[:LISTED])),
-            ("Deletion requests awaiting confirmation", (len(unconfirmed), unconfirmed[:LISTED])),
-        ],
+        day=i18n.long_day(day),
+        lines=[(_(label), found) for label, found in zip(DIGEST_LINES, counted, strict=True)],
     )
 
 

@@ -15,7 +15,8 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from deskbot import privacy, triage
+from deskbot import i18n, privacy, triage
+from deskbot.i18n import N_, _
 from deskbot.models import BugReport
 from deskbot.roles import Actor, Role
 from deskbot.slack import access, views
@@ -27,27 +28,31 @@ from deskbot.templating import escape_mrkdwn
 log = logging.getLogger(__name__)
 Change = Callable[[Session, BugReport, Actor], object]
 
-# Purpose of a text dialog: title, submit, intro, label, and whether personal data is refused.
+# Purpose of a text dialog: title, submit, intro and label, translated when it opens.
 DIALOGS = {
     "ask": (
-        "Ask the reporter",
-        "Send",
-        "Your question goes to the reporter in a direct message; their answer comes back "
-        "into this card's thread.",
-        "What do you need to know?",
+        N_("Ask the reporter"),
+        N_("Send"),
+        N_(
+            "Your question goes to the reporter in a direct message; their answer comes back "
+            "into this card's thread."
+        ),
+        N_("What do you need to know?"),
     ),
     "resolve": (
-        "Resolve the report",
-        "Resolve",
-        "The reporter gets your answer, so they can inform the end user.",
-        "The answer for the reporter",
+        N_("Resolve the report"),
+        N_("Resolve"),
+        N_("The reporter gets your answer, so they can inform the end user."),
+        N_("The answer for the reporter"),
     ),
     "reply": (
-        "Answer the service desk",
-        "Send",
-        "Your answer goes to the service desk's card. Please leave out names and other "
-        "personal details.",
-        "Your answer",
+        N_("Answer the service desk"),
+        N_("Send"),
+        N_(
+            "Your answer goes to the service desk's card. Please leave out names and other "
+            "personal details."
+        ),
+        N_("Your answer"),
     ),
 }
 
@@ -61,12 +66,17 @@ def refresh(services: Services, report: BugReport) -> None:
     if not report.triage_channel or not report.triage_ts:
         return
     try:
-        services.client.chat_update(
-            channel=report.triage_channel,
-            ts=report.triage_ts,
-            text=f"Bug report {report.reference}: {triage.label(report)}",
-            blocks=card_blocks(services, report),
-        )
+        with services.languages.speaking_to(report.triage_channel):
+            services.client.chat_update(
+                channel=report.triage_channel,
+                ts=report.triage_ts,
+                text=_(
+                    "Bug report {reference}: {status}",
+                    reference=report.reference,
+                    status=triage.label(report),
+                ),
+                blocks=card_blocks(services, report),
+            )
     except SlackApiError as problem:
         log.warning("%s card not updated: %s", report.reference, problem.response.get("error"))
 
@@ -76,10 +86,24 @@ def shown(text: str) -> str:
     return escape_mrkdwn(privacy.redact(text))
 
 
-def in_thread(services: Services, report: BugReport, text: str) -> None:
+def in_thread(services: Services, report: BugReport, text: Callable[[], str]) -> None:
+    """A line in the card's thread, written in the channel's language."""
     if report.triage_channel and report.triage_ts:
+        with services.languages.speaking_to(report.triage_channel):
+            services.client.chat_postMessage(
+                channel=report.triage_channel, thread_ts=report.triage_ts, text=text()
+            )
+
+
+def to_reporter(
+    services: Services, report: BugReport, text: Callable[[], str], **blocks: Any
+) -> None:
+    """A direct message to the reporter, in their language; `blocks` renders its blocks."""
+    with services.languages.speaking_to(report.reporter_id):
         services.client.chat_postMessage(
-            channel=report.triage_channel, thread_ts=report.triage_ts, text=text
+            channel=report.reporter_id,
+            text=text(),
+            **{name: render() for name, render in blocks.items()},
         )
 
 
@@ -92,13 +116,14 @@ def act(services: Services, user_id: str, report_id: int, change: Change) -> Bug
             session, services.settings.organisation_id, report_id, for_update=True
         ),
         change,
-        "That bug report does not exist.",
+        _("That bug report does not exist."),
     )
 
 
 def dialog(purpose: str, report: BugReport) -> dict[str, Any]:
+    title, submit, intro, label = (_(text) for text in DIALOGS[purpose])
     return views.text_dialog(
-        View.TRIAGE_TEXT, report.id, report.reference, purpose, DIALOGS[purpose]
+        View.TRIAGE_TEXT, report.id, report.reference, purpose, (title, submit, intro, label)
     )
 
 
@@ -157,9 +182,9 @@ def register(app: App, services: Services) -> None:
         if not allowed:
             tell(
                 body,
-                "Only service-desk agents can do that."
+                _("Only service-desk agents can do that.")
                 if purpose != "reply"
-                else ("Only the person who reported it can answer this question."),
+                else _("Only the person who reported it can answer this question."),
             )
             return
         services.client.views_open(trigger_id=body["trigger_id"], view=dialog(purpose, report))
@@ -184,7 +209,7 @@ def register(app: App, services: Services) -> None:
     def text_ack(ack: Ack, view: dict[str, Any]) -> None:
         """Check the typed text before the dialog closes; the change follows after the ack."""
         if typed(view) is None:
-            ack(response_action="errors", errors={"reason": "Please write something."})
+            ack(response_action="errors", errors={"reason": _("Please write something.")})
             return
         ack()
 
@@ -200,7 +225,11 @@ def register(app: App, services: Services) -> None:
             report = act(services, user_id, report_id, triage.replied)
             if isinstance(report, str):
                 return  # not the reporter: the button refused them before
-            in_thread(services, report, f"<@{user_id}> answered:\n{shown(text)}")
+            in_thread(
+                services,
+                report,
+                lambda: _("{who} answered:", who=f"<@{user_id}>") + f"\n{shown(text)}",
+            )
             refresh(services, report)
             return
 
@@ -215,20 +244,35 @@ def register(app: App, services: Services) -> None:
             services.client.chat_postMessage(channel=user_id, text=outcome)
             return
         refresh(services, outcome)
+        who = f"<@{user_id}>"
         if purpose == "ask":
-            services.client.chat_postMessage(
-                channel=outcome.reporter_id,
-                text=f"The service desk has a question about {outcome.reference}.",
-                blocks=views.triage_question(outcome, user_id, text),
+            to_reporter(
+                services,
+                outcome,
+                lambda: _(
+                    "The service desk has a question about {reference}.",
+                    reference=outcome.reference,
+                ),
+                blocks=lambda: views.triage_question(outcome, user_id, text),
             )
-            in_thread(services, outcome, f"<@{user_id}> asked the reporter:\n{shown(text)}")
+            in_thread(
+                services,
+                outcome,
+                lambda: _("{who} asked the reporter:", who=who) + f"\n{shown(text)}",
+            )
         else:
-            services.client.chat_postMessage(
-                channel=outcome.reporter_id,
-                text=f"{outcome.reference} is resolved; the service desk's answer is below.",
-                blocks=views.triage_resolved(outcome, text),
+            to_reporter(
+                services,
+                outcome,
+                lambda: _(
+                    "{reference} is resolved; the service desk's answer is below.",
+                    reference=outcome.reference,
+                ),
+                blocks=lambda: views.triage_resolved(outcome, text),
             )
-            in_thread(services, outcome, f"<@{user_id}> resolved it; the reporter is told.")
+            in_thread(
+                services, outcome, lambda: _("{who} resolved it; the reporter is told.", who=who)
+            )
 
     app.view(View.TRIAGE_TEXT)(ack=text_ack, lazy=[quiet(text_submitted)])
 
@@ -249,9 +293,13 @@ def forward_report(
     if isinstance(outcome, str):
         tell(body, outcome)
         return
-    copy = vendor.vendor_report(
-        services.runner.flow("bug_report"), outcome, organisation=services.settings.organisation
-    )
+    # The vendor's copy is written in the organisation's language, like the triage channel.
+    with i18n.speaking(services.languages.organisation):
+        copy = vendor.vendor_report(
+            services.runner.flow("bug_report"),
+            outcome,
+            organisation=services.settings.organisation,
+        )
     sent_by_mail = False
     if services.settings.smtp.configured:
         try:
@@ -260,31 +308,52 @@ def forward_report(
         except mailer.MailNotSent as problem:
             tell(
                 body,
-                f"The e-mail to the vendor could not be sent ({problem}); the copy is in the "
-                "card's thread.",
+                _(
+                    "The e-mail to the vendor could not be sent ({problem}); the copy is in the "
+                    "card's thread.",
+                    problem=problem,
+                ),
             )
     if sent_by_mail:
         with services.db.transaction() as session:
             triage.mailed(session, outcome, user_id)
     if outcome.triage_channel and outcome.triage_ts:
-        stem = copy.filename_stem
-        services.client.files_upload_v2(
-            channel=outcome.triage_channel,
-            thread_ts=outcome.triage_ts,
-            file_uploads=[
-                {
-                    "content": copy.text,
-                    "filename": f"{stem}.txt",
-                    "title": f"{stem} for the vendor",
-                },
-                {"content": copy.markdown, "filename": f"{stem}.md", "title": f"{stem} (Markdown)"},
-            ],
-            initial_comment=f"<@{user_id}> forwarded {outcome.reference} to the vendor"
-            + (" (also by e-mail)." if sent_by_mail else "."),
-        )
+        stem, who, reference = copy.filename_stem, f"<@{user_id}>", outcome.reference
+        with services.languages.speaking_to(outcome.triage_channel):
+            services.client.files_upload_v2(
+                channel=outcome.triage_channel,
+                thread_ts=outcome.triage_ts,
+                file_uploads=[
+                    {
+                        "content": copy.text,
+                        "filename": f"{stem}.txt",
+                        "title": _("{reference} for the vendor", reference=stem),
+                    },
+                    {
+                        "content": copy.markdown,
+                        "filename": f"{stem}.md",
+                        "title": _("{reference} (Markdown)", reference=stem),
+                    },
+                ],
+                initial_comment=(
+                    _(
+                        "{who} forwarded {reference} to the vendor (also by e-mail).",
+                        who=who,
+                        reference=reference,
+                    )
+                    if sent_by_mail
+                    else _(
+                        "{who} forwarded {reference} to the vendor.", who=who, reference=reference
+                    )
+                ),
+            )
     refresh(services, outcome)
-    services.client.chat_postMessage(
-        channel=outcome.reporter_id,
-        text=f"The service desk has forwarded {outcome.reference} to the vendor. You hear from "
-        "us when there is an answer.",
+    to_reporter(
+        services,
+        outcome,
+        lambda: _(
+            "The service desk has forwarded {reference} to the vendor. You hear from us when "
+            "there is an answer.",
+            reference=outcome.reference,
+        ),
     )

@@ -8,11 +8,18 @@ from typing import Any
 from deskbot import privacy
 from deskbot.flows import presenting
 from deskbot.flows.engine import Flow, Kind, Notice, Option, Step
+from deskbot.i18n import N_, _
 from deskbot.models import BugReport
 from deskbot.slack.ids import DM_ACTIONS, MODAL_ACTIONS, TRIAGE_ACTIONS, Action, View
 from deskbot.templating import render_blocks, render_view
 
 RADIO_LIMIT = 5  # more options than this read better as a drop-down
+# The statuses an agent can set on a triage card (triage.SETTABLE), as its drop-down names them.
+STATUS_OPTIONS = {
+    "in_progress": N_("In progress"),
+    "waiting": N_("Waiting for the reporter"),
+    "with_vendor": N_("With the vendor"),
+}
 
 
 def _option(o: Option) -> dict[str, str]:
@@ -57,7 +64,9 @@ def modal_field(step: Step, answers: dict[str, Any]) -> dict[str, Any]:
     elif step.kind == Kind.FILES:
         field["element"] = "file"
         if answer:
-            field["hint"] = f"Attached: {step.display(answer)}. Files added here replace them."
+            field["hint"] = _(
+                "Attached: {files}. Files added here replace them.", files=step.display(answer)
+            )
     else:
         field["element"] = "multiline" if step.kind == Kind.LONG_TEXT else "text"
         field["initial_text"] = answer if isinstance(answer, str) and answer else None
@@ -79,9 +88,16 @@ def modal_page(
         callback_id=View.FLOW_PAGE,
         private_metadata=metadata(flow, draft_id, page),
         title=flow.title,
-        submit="Review" if last else "Next",
-        progress=f"Step {page + 1} of {flow.page_count}: {flow.page_titles[page]} · "
-        + presenting.progress(flow, answers, first_key).split(" · ")[1],
+        # Translators: a dialog's submit button, at most 24 characters.
+        submit=_("Review") if last else _("Next"),
+        progress=_(
+            "Step {page} of {pages}: {title}",
+            page=page + 1,
+            pages=flow.page_count,
+            title=flow.page_titles[page],
+        )
+        + " · "
+        + presenting.position(flow, answers, first_key),
         resumed=resumed,
         wording=flow.wording,
         fields=[modal_field(s, answers) for s in steps],
@@ -150,7 +166,7 @@ def dm_question(
         element=element,
         options=[_option(o) for o in step.options],
         initial_options=[_option(o) for o in step.options if o.value in (picked or [])],
-        other=(step.other + ": type it as a message.") if step.other else None,
+        other=_("{other}: type it as a message.", other=step.other) if step.other else None,
         previous=previous if isinstance(previous, str) else None,
         optional=step.optional,
         can_go_back=bool(state.get("path")),
@@ -205,9 +221,7 @@ def triage_card(flow: Flow, report: BugReport, *, mails: bool = False) -> list[d
         notices=[],
         resolution=privacy.redact(report.resolution) if report.resolution else None,
         open=report.status != triage.Status.RESOLVED,
-        statuses=[
-            {"value": s.value, "label": triage.LABELS[s].capitalize()} for s in triage.SETTABLE
-        ],
+        statuses=[{"value": s.value, "label": _(STATUS_OPTIONS[s])} for s in triage.SETTABLE],
         mails=mails,
         actions=TRIAGE_ACTIONS,
     )
