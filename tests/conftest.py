@@ -164,13 +164,18 @@ def serve_app(settings: Settings, standin: SlackStandin) -> RunningApp:
     return RunningApp(url, database, services, SlackDriver(url, SIGNING_SECRET, standin), server)
 
 
-@pytest.fixture
-def deskbot(db: Database, standin: SlackStandin) -> Iterator[RunningApp]:
-    """deskbot served over HTTP on a local port, talking to the Slack stand-in."""
-    running = serve_app(make_settings(db.url, standin.api_url), standin)
+def serving(settings: Settings, standin: SlackStandin) -> Iterator[RunningApp]:
+    """For a fixture: `yield from serving(settings, standin)` serves deskbot for one test."""
+    running = serve_app(settings, standin)
     yield running
     running.stop()
     running.db.dispose()
+
+
+@pytest.fixture
+def deskbot(db: Database, standin: SlackStandin) -> Iterator[RunningApp]:
+    """deskbot served over HTTP on a local port, talking to the Slack stand-in."""
+    yield from serving(make_settings(db.url, standin.api_url), standin)
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@ from tests.conftest import (
     RunningApp,
     make_settings,
     serve_app,
+    serving,
 )
 from tests.support.chat import Chat, blocks_text, eventually
 from tests.support.slack_standin import SlackStandin
@@ -69,10 +70,7 @@ def good_friday() -> Iterator[Clock]:
 @pytest.fixture
 def four_eyes(db: Database, standin: SlackStandin) -> Iterator[RunningApp]:
     """deskbot with the four-eyes rule on: the confirmer must not be the requester."""
-    running = serve_app(make_settings(db.url, standin.api_url, sla=Sla(four_eyes=True)), standin)
-    yield running
-    running.stop()
-    running.db.dispose()
+    yield from serving(make_settings(db.url, standin.api_url, sla=Sla(four_eyes=True)), standin)
 
 
 def dm(standin: SlackStandin, user: str) -> list[dict[str, Any]]:

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from deskbot import i18n
 from deskbot.db import Database
 from deskbot.models import Account, AccountImport, AuditEvent
 from deskbot.settings import Platform, Roles
 from deskbot.slack.ids import Action, Shortcut
-from tests.conftest import AGENT, AM, OUTSIDER, RunningApp, make_settings, serve_app
+from tests.conftest import AGENT, AM, OUTSIDER, RunningApp, make_settings, serving
 from tests.support.chat import blocks_text
 from tests.support.slack_standin import SlackStandin
 
@@ -99,10 +100,7 @@ def desk(store: Database, standin: SlackStandin) -> Iterator[RunningApp]:
             ),
         ],
     )
-    running = serve_app(settings, standin)
-    yield running
-    running.stop()
-    running.db.dispose()
+    yield from serving(settings, standin)
 
 
 def test_an_application_manager_learns_a_client_has_it(
@@ -181,8 +179,14 @@ def test_the_data_officer_sees_everything_and_others_nothing(
 ) -> None:
     desk.driver.command(OFFICER, "/desk", "email anna.jansen@example.org")
     shown = blocks_text(standin.wait_for("response_url")[0].params["blocks"])
-    assert "Anna Jansen" in shown and "c-501" in shown and "secretary can activate" in shown
-    assert "Ask the data officer" not in shown
+    # The data officer's Slack is in Dutch: the vendor's next step reads in Dutch.
+    with i18n.speaking("nl"):
+        next_step = i18n._(
+            "The client account is inactive. The platform secretary can activate it again or "
+            "assign it to another therapist; a new account needs another address."
+        )
+    assert "Anna Jansen" in shown and "c-501" in shown and next_step in shown
+    assert "secretariaat" in next_step and "Ask the data officer" not in shown
 
     desk.driver.command(OUTSIDER, "/desk", "email anna.jansen@example.org")
     refusal = standin.wait_for("response_url", count=2)[1].params

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from deskbot import i18n
 from deskbot.flows import bug_report
-from deskbot.flows.engine import Kind
+from deskbot.flows.engine import Flow, Kind
 from deskbot.models import BugReport
 from deskbot.settings import Platform
 from deskbot.slack import views
@@ -25,17 +27,27 @@ HOSTILE = [
     "{{ jinja }} {% raw %} ${x}",
     "x" * 3000,
 ]
-FLOW = bug_report.build(
-    [
-        Platform(name="production <!channel>", url="https://care.example.org"),
-        Platform(name="training", url="https://training.care.example.org"),
-    ]
-)
+PLATFORMS = [
+    Platform(name="production <!channel>", url="https://care.example.org"),
+    Platform(name="training", url="https://training.care.example.org"),
+]
+
+
+@pytest.fixture(autouse=True, params=i18n.LANGUAGES)
+def language(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every template in every language: German runs longest against Slack's limits."""
+    with i18n.speaking(request.param):
+        yield request.param
+
+
+def flow() -> Flow:
+    """The bug-report flow as declared in the language in force."""
+    return bug_report.build(PLATFORMS)
 
 
 def hostile_answers(text: str) -> dict[str, Any]:
     answers: dict[str, Any] = {}
-    for step in FLOW.steps:
+    for step in flow().steps:
         if step.kind == Kind.CHOICE:
             answers[step.key] = step.options[-1].value if step.options else text
         elif step.kind == Kind.MULTI:
@@ -74,12 +86,12 @@ def report(answers: dict[str, Any]) -> BugReport:
 @pytest.mark.parametrize("text", HOSTILE)
 def test_modal_views(text: str) -> None:
     answers = hostile_answers(text)
-    for page in range(FLOW.page_count):
+    for page in range(flow().page_count):
         for resumed in (False, True):
-            view = views.modal_page(FLOW, "d" * 32, answers, page, resumed=resumed)
+            view = views.modal_page(flow(), "d" * 32, answers, page, resumed=resumed)
             assert check_view(view) == [], page
             assert_safe(view)
-    summary = views.modal_summary(FLOW, "d" * 32, answers)
+    summary = views.modal_summary(flow(), "d" * 32, answers)
     assert check_view(summary) == []
     assert_safe(summary)
     if text.startswith("<!channel>"):
@@ -90,25 +102,28 @@ def test_modal_views(text: str) -> None:
 @pytest.mark.parametrize("text", HOSTILE)
 def test_dm_messages(text: str) -> None:
     answers = hostile_answers(text)
-    for step in FLOW.steps:
+    declared = flow()
+    for step in declared.steps:
         state = {"answers": answers, "path": ["platform"], "current": step.key}
-        blocks = views.dm_question(FLOW, "d" * 32, state, error=text, notices=FLOW.notices(answers))
+        blocks = views.dm_question(
+            declared, "d" * 32, state, error=text, notices=declared.notices(answers)
+        )
         assert check_message({"channel": "D1", "text": "q", "blocks": blocks}) == [], step.key
         assert_safe(blocks)
         answered = views.dm_answered(step, answers.get(step.key))
         assert check_message({"channel": "D1", "text": "q", "blocks": answered}) == []
     for filed in (None, "BUG-12345"):
-        summary = views.dm_summary(FLOW, "d" * 32, answers, filed_reference=filed)
+        summary = views.dm_summary(flow(), "d" * 32, answers, filed_reference=filed)
         assert check_message({"channel": "D1", "text": "s", "blocks": summary}) == []
         assert_safe(summary)
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_receipt_card_and_vendor_text(text: str) -> None:
-    answers = FLOW.final_answers(hostile_answers(text))
+    answers = flow().final_answers(hostile_answers(text))
     for blocks in (
-        views.filed_receipt(FLOW, report(answers)),
-        views.triage_card(FLOW, report(answers)),
+        views.filed_receipt(flow(), report(answers)),
+        views.triage_card(flow(), report(answers)),
     ):
         assert check_message({"channel": "C1", "text": "t", "blocks": blocks}) == []
         assert_safe(blocks)
@@ -123,7 +138,7 @@ def test_receipt_card_and_vendor_text(text: str) -> None:
 
 
 def test_private_metadata_stays_small() -> None:
-    view = views.modal_page(FLOW, "d" * 32, {}, 0)
+    view = views.modal_page(flow(), "d" * 32, {}, 0)
     assert len(view["private_metadata"]) < 100
 
 

@@ -296,8 +296,6 @@ def build(platforms: Sequence[Platform]) -> Flow:
         page_titles=(_("Where and who"), _("What happened"), _("Device and checks")),
         notices=notices,
         wording=Wording(
-            # Translators: what the user is writing (the noun alone), e.g. in reminders.
-            item=_("report"),
             summary_intro=_(
                 "*Please check everything once more.* When you file it, the service desk gets "
                 "a copy without personal data."

@@ -156,8 +156,6 @@ def build(settings: Settings) -> Flow:
         page_titles=(_("The request"),),
         notices=lambda answers: notices(answers, today()),
         wording=Wording(
-            # Translators: what the user is writing (the noun alone), e.g. in reminders.
-            item=_("deletion request"),
             # Translators: {erased} lists what the vendor erases, separated by semicolons.
             summary_intro=_(
                 "*Please check the request.* Once it is confirmed, the vendor erases, "

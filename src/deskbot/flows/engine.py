@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from deskbot import i18n
 from deskbot.i18n import _
 
 
@@ -132,6 +134,11 @@ class Step:
                 return _("yes")
             # Translators: a summary's answer for a box that was not ticked.
             return _("no")
+        if self.kind == Kind.DATE:
+            try:
+                return i18n.day(date.fromisoformat(str(value)))
+            except ValueError:
+                return str(value)
         return str(value)
 
 
@@ -175,7 +182,6 @@ class Wording:
     """The words a transport needs around a flow's questions, written in the language in
     force when the flow is declared (each flow is declared once per language)."""
 
-    item: str  # the noun alone, "report"; a sentence about the draft is one of those below
     summary_intro: str  # mrkdwn: "*Please check everything once more.* …"
     submit: str  # at most 24 characters: a modal button
     ready: str  # "Your report is ready to file."

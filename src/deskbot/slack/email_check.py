@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from deskbot import i18n
 from deskbot.accounts import advice
 from deskbot.accounts.check import check_address
 from deskbot.accounts.normalise import InvalidAddress
@@ -103,7 +102,7 @@ def register(app: App, services: Services) -> None:
         officers = services.roles.members(Role.DATA_OFFICER)
         for officer in officers:
             # Each data officer reads the question, and the answer in it, in their language.
-            with i18n.speaking(services.languages.of(officer)):
+            with services.languages.speaking_to(officer):
                 found = look_up(services, officer, address, via="data-officer")
                 services.client.chat_postMessage(
                     channel=officer,
@@ -152,7 +151,7 @@ def register(app: App, services: Services) -> None:
             return
         asker = metadata(view).get("to", "")
         # The answer goes to the asker: in their language, not the data officer's.
-        with i18n.speaking(services.languages.of(asker)):
+        with services.languages.speaking_to(asker):
             services.client.chat_postMessage(
                 channel=asker,
                 text=_("The data officer answered your question about an email address."),
