@@ -1,4 +1,5 @@
-"""An ordinary (non-editable) install carries its templates, migrations and manifest schema."""
+"""An ordinary (non-editable) install carries its templates, migrations, manifest schema and
+the Dutch and German catalogs."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ assert Path(str(templates_dir())).is_relative_to(sys.argv[1])
 flow = bug_report.build(Settings().platforms)
 print(len(views.modal_page(flow, "d", {}, 0)["blocks"]), len(schema()["properties"]))
 Database("sqlite://").upgrade()
+from deskbot import i18n
+assert Path(str(i18n.catalog_path("de"))).is_relative_to(sys.argv[1])
+with i18n.speaking("de"):
+    assert bug_report.build(Settings().platforms).title == "Fehler melden"
 """
 
 
