@@ -19,6 +19,7 @@ def not_allowed(user_id: str, what: str) -> str:
     return render_text("text/not_allowed.txt.j2", user_id=user_id, what=_(what))
 
 
+# Translators: what someone without the role tried, completing "you cannot … with deskbot".
 WHAT = {
     bug_report.NAME: N_("report bugs"),
     deletion_request.NAME: N_("request the deletion of a client account"),

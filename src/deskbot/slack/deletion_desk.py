@@ -39,6 +39,7 @@ OUTCOMES = {
     "open": N_("open"),
     "rejected": N_("rejected"),
     "withdrawn": N_("withdrawn"),
+    "not confirmed": N_("not confirmed"),
 }
 
 
