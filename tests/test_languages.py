@@ -217,3 +217,16 @@ def test_slack_locales_map_to_the_three_languages() -> None:
     assert i18n.of_locale("en-GB", "de") == "en"
     assert i18n.of_locale("fr-FR", "de") == "de"
     assert i18n.of_locale(None, "nl") == "nl"
+
+
+def test_when_slack_cannot_say_the_language_the_organisation_speaks(
+    deskbot: RunningApp, standin: SlackStandin
+) -> None:
+    """A Dutch user's first request while Slack is rate-limiting: answered at once in the
+    organisation's English, and Slack is not asked again for every request meanwhile."""
+    deskbot.services.settings.roles.agents.append(DUTCH)
+    standin.fail_next("users.info", status=429, retry_after=30)
+    first = deskbot.driver.command(DUTCH, "/desk", "help")  # not retried after 30 s: one call
+    assert first.body == render_text("text/help.txt.j2", command=COMMAND)
+    deskbot.driver.command(DUTCH, "/desk", "help")
+    assert len(standin.calls_to("users.info")) == 1

@@ -58,7 +58,10 @@ class RoleDirectory:
             None
             if group_members is None
             else Refreshing(
-                lambda group: frozenset(group_members(group)), ttl=ttl, name="deskbot-roles"
+                lambda group: frozenset(group_members(group)),
+                ttl=ttl,
+                name="deskbot-roles",
+                retry_after=0,  # no role without asking: every request asks again
             )
         )
 

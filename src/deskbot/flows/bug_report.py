@@ -193,13 +193,12 @@ def build(platforms: Sequence[Platform]) -> Flow:
             _("Operating system"),
             _("Which operating system and version?"),
             page=2,
-            placeholder=_("for example {example}", example="Windows 11 or iOS 17.4"),
+            placeholder=_("for example Windows 11 or iOS 17.4"),
             max_length=100,
             parse=validate.name_and_version(
                 lambda: _(
                     "Please give the operating system and its version number, for example "
-                    "{example}.",
-                    example="Windows 11 or iOS 17.4",
+                    "Windows 11 or iOS 17.4."
                 )
             ),
         ),
@@ -214,8 +213,8 @@ def build(platforms: Sequence[Platform]) -> Flow:
             max_length=100,
             parse=validate.name_and_version(
                 lambda: _(
-                    "Please give the browser and its version number, for example {example}.",
-                    example="Chrome 120 or Safari 17",
+                    "Please give the browser and its version number, for example Chrome 120 or "
+                    "Safari 17."
                 )
             ),
         ),
@@ -306,6 +305,11 @@ def build(platforms: Sequence[Platform]) -> Flow:
             start_again=_("Start a new report with `/desk bug`."),
             # Translators: {where} is how far the draft got, e.g. "question 4 of 17".
             waiting=_(":memo: Your unfinished report is still waiting for you ({where})."),
+            # Translators: {bug} is the word the user types to start a bug report.
+            cancelled=_(
+                "Report cancelled and its draft discarded. Type *{bug}* to start a new one.",
+                bug=_("bug"),
+            ),
             resumed=_(
                 "Your unfinished report is back, with the answers you gave. Everything is saved "
                 "as you go."

@@ -170,6 +170,11 @@ def build(settings: Settings) -> Flow:
             waiting=_(
                 ":memo: Your unfinished deletion request is still waiting for you ({where})."
             ),
+            # Translators: {delete} is the word the user types to start a deletion request.
+            cancelled=_(
+                "Request cancelled and its draft discarded. Type *{delete}* to start a new one.",
+                delete=_("delete"),
+            ),
             resumed=_(
                 "Your unfinished deletion request is back, with the answers you gave. "
                 "Everything is saved as you go."

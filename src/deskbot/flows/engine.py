@@ -189,6 +189,7 @@ class Wording:
     resumed: str  # "Your unfinished report is back, …": a reopened modal
     continuing: str  # "Continuing your unfinished report.": the console
     waiting: str  # "Your unfinished report is still waiting for you ({where}).": a nudge
+    cancelled: str  # mrkdwn: "Report cancelled and its draft discarded. Type *bug* …"
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,15 @@ from deskbot.templating import render_text
 
 
 def not_allowed(user_id: str, what: str) -> str:
-    """The refusal for someone without the role; `what` is one of WHAT's texts."""
+    """The refusal for someone without the role; `what` is its first sentence, marked N_()."""
     return render_text("text/not_allowed.txt.j2", user_id=user_id, what=_(what))
 
 
-# Translators: what someone without the role tried, completing "you cannot … with deskbot".
 WHAT = {
-    bug_report.NAME: N_("report bugs"),
-    deletion_request.NAME: N_("request the deletion of a client account"),
+    bug_report.NAME: N_("Sorry, you cannot report bugs with deskbot."),
+    deletion_request.NAME: N_(
+        "Sorry, you cannot request the deletion of a client account with deskbot."
+    ),
 }
 
 

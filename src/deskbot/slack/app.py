@@ -61,9 +61,15 @@ def build_services(settings: Settings, db: Database) -> Services:
     def group_members(group_id: str) -> list[str]:
         return list(client.usergroups_users_list(usergroup=group_id)["users"] or [])
 
+    # A user's first request waits for their locale before its ack: one quick try, no retries;
+    # when Slack is slow that request is answered in the organisation's language instead.
+    quick = WebClient(
+        token=client.token, base_url=settings.slack_api_url, timeout=1, retry_handlers=[]
+    )
+
     def locale_of(user_id: str) -> str | None:
         try:
-            user = client.users_info(user=user_id, include_locale=True)["user"] or {}
+            user = quick.users_info(user=user_id, include_locale=True)["user"] or {}
         except SlackApiError as problem:
             if problem.response.get("error") in ("user_not_found", "account_inactive"):
                 return None  # remembered: nobody to ask again

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from slack_bolt import App, Respond
@@ -104,6 +104,13 @@ def _line(event: AuditEvent, zone: tzinfo) -> str:
 def _detail(key: str, value: object) -> str:
     if key == "assignee" and str(value).isalnum():
         return f"<@{value}>"
+    if key == "surface" and value in SURFACES:
+        return _(SURFACES[str(value)])
+    if key == "due":
+        try:
+            return i18n.day(date.fromisoformat(str(value)))
+        except ValueError:
+            pass
     return escape_mrkdwn(str(value))
 
 
@@ -113,20 +120,21 @@ EVENTS = {
     "requested": N_("requested"),
     "confirmed": N_("confirmed"),
     "assigned": N_("assigned"),
-    # Translators: an event in an item's history: someone changed its status.
-    "status": N_("status"),
+    "status": N_("changed the status"),
     "asked": N_("asked"),
     "replied": N_("replied"),
     "forwarded": N_("forwarded"),
     "mailed": N_("mailed"),
     "resolved": N_("resolved"),
-    "in_progress": N_("in progress"),
+    "in_progress": N_("started processing"),
     "paused": N_("paused"),
     "resumed": N_("resumed"),
     "completed": N_("completed"),
     "rejected": N_("rejected"),
     "withdrawn": N_("withdrawn"),
 }
+# Where a report or request was filed from.
+SURFACES = {"modal": N_("modal"), "dm": N_("direct message"), "console": N_("console")}
 DETAIL_SHOWN = {
     "due": N_("due {value}"),
     "paused_working_days": N_("working days paused: {value}"),

@@ -45,7 +45,9 @@ def command(services: Services, body: dict[str, Any], respond: Respond, address:
     """`/desk email ADDRESS`: the answer, privately, where the command was typed."""
     user_id = body["user_id"]
     if not services.roles.has_any(user_id, MAY_CHECK_EMAIL):
-        respond(text=not_allowed(user_id, N_("check email addresses")))
+        respond(
+            text=not_allowed(user_id, N_("Sorry, you cannot check email addresses with deskbot."))
+        )
         return
     if not address:
         services.client.views_open(trigger_id=body["trigger_id"], view=ask_view())
@@ -68,7 +70,10 @@ def register(app: App, services: Services) -> None:
         user_id = body["user"]["id"]
         if not services.roles.has_any(user_id, MAY_CHECK_EMAIL):
             services.client.chat_postMessage(
-                channel=user_id, text=not_allowed(user_id, N_("check email addresses"))
+                channel=user_id,
+                text=not_allowed(
+                    user_id, N_("Sorry, you cannot check email addresses with deskbot.")
+                ),
             )
             return
         services.client.views_open(trigger_id=body["trigger_id"], view=ask_view())
@@ -79,7 +84,11 @@ def register(app: App, services: Services) -> None:
         if not services.roles.has_any(user_id, MAY_CHECK_EMAIL):
             ack(
                 response_action="errors",
-                errors={FIELD: not_allowed(user_id, N_("check addresses"))},
+                errors={
+                    FIELD: not_allowed(
+                        user_id, N_("Sorry, you cannot check addresses with deskbot.")
+                    )
+                },
             )
             return
         try:

@@ -231,11 +231,12 @@ def cancel(services: Services, draft_id: str, user_id: str) -> None:
     draft = services.runner.cancel(draft_id, user_id)
     dm = draft.state.get("dm") or {}
     if dm.get("ts"):
+        flow = services.runner.flow(draft.flow)
         services.client.chat_update(
             channel=dm["channel"],
             ts=dm["ts"],
-            text=_("Report cancelled."),
-            blocks=views.dm_cancelled(),
+            text=flow.wording.cancelled,
+            blocks=views.dm_cancelled(flow),
         )
 
 
@@ -255,7 +256,9 @@ def register(app: App, services: Services) -> None:
         try:
             moved = runner.move(draft_id, user_id, move, expect_step=step_key)
         except NotAllowed:
-            refuse(body, user_id, not_allowed(user_id, N_("use this")))
+            refuse(
+                body, user_id, not_allowed(user_id, N_("Sorry, you cannot use this with deskbot."))
+            )
             return
         except NotYours:
             refuse(body, user_id, not_yours())

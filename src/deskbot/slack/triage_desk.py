@@ -293,8 +293,10 @@ def forward_report(
     if isinstance(outcome, str):
         tell(body, outcome)
         return
-    # The vendor's copy is written in the organisation's language, like the triage channel.
-    with i18n.speaking(services.languages.organisation):
+    # The vendor's copy and its mail are written in the organisation's language, like the
+    # triage channel, whoever forwards it.
+    vendors_language = services.languages.organisation
+    with i18n.speaking(vendors_language):
         copy = vendor.vendor_report(
             services.runner.flow("bug_report"),
             outcome,
@@ -303,14 +305,17 @@ def forward_report(
     sent_by_mail = False
     if services.settings.smtp.configured:
         try:
-            mailer.send_vendor_report(services.settings, copy)
+            with i18n.speaking(vendors_language):
+                mailer.send_vendor_report(services.settings, copy)
             sent_by_mail = True
         except mailer.MailNotSent as problem:
             tell(
                 body,
+                # Translators: {problem} is the mail server's answer, in English, for whoever
+                # runs deskbot.
                 _(
-                    "The e-mail to the vendor could not be sent ({problem}); the copy is in the "
-                    "card's thread.",
+                    "The e-mail to the vendor could not be sent; the copy is in the card's "
+                    "thread. For the person who runs deskbot: {problem}",
                     problem=problem,
                 ),
             )

@@ -176,8 +176,8 @@ def dm_question(
     )
 
 
-def dm_cancelled() -> list[dict[str, Any]]:
-    return render_blocks("slack/dm_cancelled.json.j2")
+def dm_cancelled(flow: Flow) -> list[dict[str, Any]]:
+    return render_blocks("slack/dm_cancelled.json.j2", cancelled=flow.wording.cancelled)
 
 
 def dm_answered(step: Step, value: Any) -> list[dict[str, Any]]:
