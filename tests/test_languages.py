@@ -17,6 +17,7 @@ import pytest
 from deskbot import i18n
 from deskbot.db import Database
 from deskbot.settings import Roles
+from deskbot.slack import deletion_desk
 from deskbot.slack.ids import COMMAND, Action
 from deskbot.templating import render_text
 from tests.conftest import (
@@ -33,7 +34,15 @@ from tests.conftest import (
 )
 from tests.support.chat import Chat, blocks_text, eventually
 from tests.support.slack_standin import SlackStandin
-from tests.test_deletion_requests import REQUEST, Clock, amsterdam, buttons, dm, text
+from tests.test_deletion_requests import (
+    REQUEST,
+    Clock,
+    amsterdam,
+    buttons,
+    dm,
+    sent_to,
+    text,
+)
 from tests.test_processes import run_console
 
 # Words of English that neither Dutch nor German uses: one of them in a text for a Dutch or
@@ -69,8 +78,8 @@ def english_in(shown: str) -> list[str]:
 
 @pytest.fixture
 def organisation_in_german(db: Database, standin: SlackStandin) -> Iterator[RunningApp]:
-    """A German-speaking organisation with a Dutch application manager, a German agent, an
-    English agent and a therapist whose Slack is in French."""
+    """A German-speaking organisation with a Dutch application manager, a German agent who
+    leads the desk, an English agent and a therapist whose Slack is in French."""
     settings = make_settings(
         db.url,
         standin.api_url,
@@ -79,6 +88,7 @@ def organisation_in_german(db: Database, standin: SlackStandin) -> Iterator[Runn
             application_managers=[AM, DUTCH],
             agents=[AGENT, GERMAN],
             therapists=[THERAPIST, FRENCH],
+            leads=[GERMAN],
         ),
     )
     yield from serving(settings, standin)
@@ -87,8 +97,8 @@ def organisation_in_german(db: Database, standin: SlackStandin) -> Iterator[Runn
 def test_each_reader_gets_their_own_language(
     organisation_in_german: RunningApp, standin: SlackStandin
 ) -> None:
-    driver = organisation_in_german.driver
-    Clock(amsterdam(2026, 4, 3, 16))  # Good Friday: due Monday 13 April
+    deskbot, driver = organisation_in_german, organisation_in_german.driver
+    clock = Clock(amsterdam(2026, 4, 3, 16))  # Good Friday: due Monday 13 April
     shown_to_dutch: list[str] = []
 
     # Help is the command's immediate answer: already in Dutch.
@@ -140,14 +150,36 @@ def test_each_reader_gets_their_own_language(
             if title_de in text(m) and "Mo., 13. Apr. 2026" in text(m)  # once confirmed
         ]
     )[-1]
+    driver.click(THERAPIST, card, Action.DELETION_CLAIM)  # refused in their own English
+    assert eventually(lambda: standin.ephemerals(THERAPIST))
+    assert "Only service-desk agents" in standin.ephemerals(THERAPIST)[0]["text"]
     driver.click(AGENT, card, Action.DELETION_CLAIM)  # an English-speaking agent
     claimed = eventually(
         lambda: (m := standin.message(TRIAGE, card["ts"])) and f"<@{AGENT}>" in text(m) and m
     )
     assert title_de in text(claimed) and "Delete a client account" not in text(claimed)
 
+    # The ticker writes each reminder in its reader's language: the German lead's escalation
+    # once it is overdue. (Nobody ran deskbot on the third working day or the due day: those
+    # reminders, overtaken by the escalation, are not sent late.)
+    clock.to(amsterdam(2026, 4, 14, 9, 1))
+    assert deletion_desk.send_due(deskbot.services) == 3
+    assert sent_to(standin, AGENT, "DEL-1") == []
+    escalation = sent_to(standin, GERMAN, "DEL-1")
+    assert len(escalation) == 1 and not english_in(escalation[0]), escalation
+    assert "Mo., 13. Apr. 2026" in escalation[0]
+
+    # The tracker and the App Home, in Dutch.
+    driver.command(DUTCH, "/desk", "deletions")
+    tracker = standin.wait_for("response_url", count=1)[-1].params
+    assert tracker["text"] == in_dutch("Open deletion requests")
+    shown_to_dutch.append(blocks_text(tracker["blocks"]))
+    driver.event({"type": "app_home_opened", "user": DUTCH, "tab": "home"})
+    home = eventually(lambda: standin.home(DUTCH))
+    shown_to_dutch.append(blocks_text(home["blocks"]))
+
     # The requester's own card follows in Dutch, and so does the news when it is done.
-    driver.click(AGENT, claimed, Action.DELETION_COMPLETE)
+    driver.click(AGENT, standin.message(TRIAGE, card["ts"]), Action.DELETION_COMPLETE)
     assert eventually(lambda: len(dm(standin, DUTCH)) >= 2)
     title_nl = in_dutch("Delete a client account")
     own = eventually(
@@ -159,7 +191,7 @@ def test_each_reader_gets_their_own_language(
 
     # Someone whose Slack speaks French reads the organisation's German.
     driver.command(FRENCH, "/desk", "whoami")
-    answer = str(standin.wait_for("response_url")[-1].params.get("text"))
+    answer = str(standin.wait_for("response_url", count=2)[-1].params.get("text"))
     assert in_german("therapist") in answer and not english_in(answer)
 
 

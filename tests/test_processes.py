@@ -264,8 +264,9 @@ def test_two_processes_send_each_due_reminder_once(db: Database, standin: SlackS
                     status="confirmed",
                     confirmed_by=AM,
                     confirmed_at=due - timedelta(days=7),
-                    due_date=date(2026, 11, 20),
-                    due_at=due,
+                    # Due in two weeks: each due-day reminder is still worth sending.
+                    due_date=(due + timedelta(days=14)).date(),
+                    due_at=due + timedelta(days=14),
                     messages=[],
                     announced_at=due,
                 )

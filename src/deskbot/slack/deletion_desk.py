@@ -22,6 +22,7 @@ from deskbot.flows.engine import Invalid
 from deskbot.i18n import N_, _
 from deskbot.models import DeletionRequest, Reminder
 from deskbot.roles import SEES_DELETIONS, Actor, Refused, Role
+from deskbot.sla.calendar import WorkCalendar
 from deskbot.slack import access
 from deskbot.slack import deletion_views as views
 from deskbot.slack.app import Services, later
@@ -222,7 +223,7 @@ def _recipients(services: Services, request: DeletionRequest, kind: str) -> list
     return list(dict.fromkeys(chosen))
 
 
-def _still_relevant(request: DeletionRequest, kind: str) -> bool:
+def _still_relevant(request: DeletionRequest, kind: str, calendar: WorkCalendar) -> bool:
     if kind == "outcome":
         return True
     if request.closed_at is not None:
@@ -231,7 +232,16 @@ def _still_relevant(request: DeletionRequest, kind: str) -> bool:
         return request.status in deletions.UNCONFIRMED
     if kind == "statutory_near":
         return True
-    return request.status in deletions.RUNNING and request.paused_at is None
+    if request.status not in deletions.RUNNING or request.paused_at is not None:
+        return False
+    # Sent late (no instance ran that morning): a reminder the next one has overtaken would
+    # say "third working day" of a request that is overdue; the escalation says it instead.
+    standing = deletions.standing(request, calendar)
+    if kind == "working_day_3":
+        return not standing.overdue and (standing.working_days_left or 0) > 0
+    if kind == "due_day":
+        return not standing.overdue
+    return True
 
 
 def _send_one(services: Services, reminder_id: int, token: str) -> None:
@@ -247,7 +257,9 @@ def _send_one(services: Services, reminder_id: int, token: str) -> None:
         kind, delivered = reminder.kind, list(reminder.delivered or [])
         if reminder.subject_type == reminders.SUBJECT:
             request = session.get(DeletionRequest, int(reminder.subject_id))
-            if request is None or not _still_relevant(request, kind):
+            if request is None or not _still_relevant(
+                request, kind, services.settings.work_calendar()
+            ):
                 reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
                 return
             about = request
@@ -309,8 +321,8 @@ def _follow_up(session: Session, services: Services, done: Reminder) -> None:
     if done.subject_type != reminders.SUBJECT:
         return
     request = session.get(DeletionRequest, int(done.subject_id))
-    if request is not None and _still_relevant(request, "escalation"):
-        calendar = services.settings.work_calendar()
+    calendar = services.settings.work_calendar()
+    if request is not None and _still_relevant(request, "escalation", calendar):
         following = calendar.next_working_morning(max(done.due_at, clock.now()))
         reminders.schedule(session, request, "escalation", following)
 
