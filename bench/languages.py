@@ -26,13 +26,13 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 from slack_sdk import WebClient
-from tests.support.answers import COMPLETE_BUG_REPORT
+from tests.support.answers import COMPLETE_BUG_REPORT, filed_report
 from tests.support.slack_standin import SlackStandin
 
 from deskbot import i18n
 from deskbot.flows import bug_report
 from deskbot.flows.engine import Flow
-from deskbot.models import BugReport, DeletionRequest
+from deskbot.models import DeletionRequest
 from deskbot.settings import Settings
 from deskbot.slack import deletion_views, views
 from deskbot.slack.ids import COMMAND
@@ -52,19 +52,8 @@ def per_call_us(work: Callable[[], object], repeat: int) -> float:
     return statistics.median(runs)
 
 
-def samples(settings: Settings) -> tuple[BugReport, DeletionRequest]:
-    moment = datetime(2026, 4, 3, 14, tzinfo=UTC)
-    report = BugReport(
-        id=1,
-        number=12,
-        organisation_id="bench",
-        draft_id="d" * 32,
-        reporter_id="U0AM",
-        status="new",
-        answers=dict(COMPLETE_BUG_REPORT),
-        created_at=moment,
-    )
-    request = DeletionRequest(
+def sample_request() -> DeletionRequest:
+    return DeletionRequest(
         id=1,
         number=3,
         organisation_id="bench",
@@ -77,9 +66,8 @@ def samples(settings: Settings) -> tuple[BugReport, DeletionRequest]:
         statutory_date=date(2026, 5, 1),
         status="awaiting_confirmation",
         paused_days=0,
-        created_at=moment,
+        created_at=datetime(2026, 4, 3, 14, tzinfo=UTC),
     )
-    return report, request
 
 
 def main() -> None:
@@ -87,7 +75,7 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=2000)
     args = parser.parse_args()
     settings = Settings(triage_channel="C0TRIAGE")
-    report, request = samples(settings)
+    report, request = filed_report(dict(COMPLETE_BUG_REPORT)), sample_request()
     n = args.renders
 
     def flow() -> Flow:

@@ -11,10 +11,10 @@ import pytest
 from deskbot import i18n
 from deskbot.flows import bug_report
 from deskbot.flows.engine import Flow, Kind
-from deskbot.models import BugReport
 from deskbot.settings import Platform
 from deskbot.slack import views
 from deskbot.templating import render_text
+from tests.support.answers import filed_report
 from tests.support.chat import text_objects
 from tests.support.slack_standin import check_message, check_view
 
@@ -70,19 +70,6 @@ def assert_safe(payload: Any) -> None:
             assert "<@U0ADMIN>" not in obj["text"]
 
 
-def report(answers: dict[str, Any]) -> BugReport:
-    return BugReport(
-        id=1,
-        organisation_id="t",
-        number=12345,
-        draft_id="d" * 32,
-        reporter_id="U0AM",
-        status="new",
-        answers=answers,
-        created_at=datetime(2026, 11, 22, tzinfo=UTC),
-    )
-
-
 @pytest.mark.parametrize("text", HOSTILE)
 def test_modal_views(text: str) -> None:
     answers = hostile_answers(text)
@@ -122,8 +109,8 @@ def test_dm_messages(text: str) -> None:
 def test_receipt_card_and_vendor_text(text: str) -> None:
     answers = flow().final_answers(hostile_answers(text))
     for blocks in (
-        views.filed_receipt(flow(), report(answers)),
-        views.triage_card(flow(), report(answers)),
+        views.filed_receipt(flow(), filed_report(answers, number=12345)),
+        views.triage_card(flow(), filed_report(answers, number=12345)),
     ):
         assert check_message({"channel": "C1", "text": "t", "blocks": blocks}) == []
         assert_safe(blocks)

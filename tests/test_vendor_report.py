@@ -6,7 +6,6 @@ import logging
 import os
 import re
 import socket
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,10 +17,9 @@ from markdown_it.token import Token
 from deskbot import mailer, privacy
 from deskbot.flows import bug_report
 from deskbot.mailer import MailNotSent
-from deskbot.models import BugReport
 from deskbot.settings import Platform, Settings, Smtp
 from deskbot.vendor import VendorReport, vendor_report
-from tests.support.answers import COMPLETE_BUG_REPORT
+from tests.support.answers import COMPLETE_BUG_REPORT, filed_report
 from tests.support.smtp_server import SmtpServer
 
 FLOW = bug_report.build([Platform(name="production", url="https://care.example.org")])
@@ -65,21 +63,8 @@ HOSTILE_ANSWERS: dict[str, Any] = {
 }
 
 
-def report(answers: dict[str, Any]) -> BugReport:
-    return BugReport(
-        id=7,
-        organisation_id="ggz",
-        number=12,
-        draft_id="d" * 32,
-        reporter_id="U0REPORTER",
-        status="new",
-        answers=answers,
-        created_at=datetime(2026, 3, 4, 9, 30, tzinfo=UTC),
-    )
-
-
 def hostile_copy() -> VendorReport:
-    return vendor_report(FLOW, report(HOSTILE_ANSWERS), organisation=ORGANISATION)
+    return vendor_report(FLOW, filed_report(HOSTILE_ANSWERS), organisation=ORGANISATION)
 
 
 # ------------------------------------------------------------------ reading Markdown back
@@ -216,7 +201,7 @@ def test_markdown_cannot_open_a_block_that_outlasts_its_section() -> None:
         "scenario": "a\n``````\n# escaped?\n```````text",
         "actual": "b",
     }
-    copy = vendor_report(FLOW, report(answers), organisation="Org")
+    copy = vendor_report(FLOW, filed_report(answers), organisation="Org")
     tokens = parse(copy.markdown)
     assert fences(tokens) == ["a\n``````\n# escaped?\n```````text", "Saved.", "b"]
     assert [h for _, h in headings(tokens)][-1] == "Checks"
@@ -241,7 +226,7 @@ def test_any_text_stays_literal_in_markdown(
         "screenshots": [{"id": "F1", "name": file_name}],
         "screenshots_clean": True,
     }
-    copy = vendor_report(FLOW, report(answers), organisation=organisation)
+    copy = vendor_report(FLOW, filed_report(answers), organisation=organisation)
     tokens = parse(copy.markdown)
 
     def long_text(value: str) -> str:
@@ -310,7 +295,7 @@ def test_the_report_is_mailed_with_the_markdown_attached(caplog: pytest.LogCaptu
 
 def test_the_subject_stays_one_line_whatever_the_organisation_is_called() -> None:
     copy = vendor_report(
-        FLOW, report(COMPLETE_BUG_REPORT), organisation="Line\nBcc: x@evil.example"
+        FLOW, filed_report(COMPLETE_BUG_REPORT), organisation="Line\nBcc: x@evil.example"
     )
     with SmtpServer() as server:
         mailer.send_vendor_report(mail_settings(server.port), copy)
