@@ -52,9 +52,12 @@ def export(
     last = _day(until, "--until", settings.timezone)
     end = last + timedelta(days=1) if last else None
     from deskbot.runtime import open_database
+    from deskbot.startup import check_output, open_output
 
+    if output:
+        check_output(output)  # before the work, not after it
     db = open_database(settings)
-    target: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    target: TextIO = open_output(output) if output else sys.stdout
     count = 0
     try:
         writer = csv.writer(target, lineterminator="\n") if kind == "csv" else None

@@ -12,6 +12,7 @@ from deskbot.accounts.cli import accounts_app
 from deskbot.audit_cli import audit_app
 from deskbot.settings import Settings, get_settings
 from deskbot.sla.cli import sla_app
+from deskbot.startup import OperatorError, explain
 
 app = typer.Typer(
     help="deskbot: the platform's support procedures as guided conversations.", no_args_is_help=True
@@ -58,22 +59,44 @@ def run(
     from deskbot import runtime
 
     if settings.slack_app_token and not settings.slack_bot_token:
-        err.print("SLACK_APP_TOKEN is set: Socket Mode needs SLACK_BOT_TOKEN (xoxb-…) as well.")
-        raise typer.Exit(2)
+        raise OperatorError(
+            "SLACK_APP_TOKEN is set: Socket Mode needs SLACK_BOT_TOKEN (xoxb-…) as well."
+        )
     if settings.slack_app_token and settings.slack_bot_token:
         runtime.run_socket_mode(settings)
-    elif settings.slack_bot_token and settings.slack_signing_secret:
+    elif settings.slack_bot_token or settings.slack_signing_secret:
+        _need_http_credentials(settings, "run")
         runtime.run_http(settings, host=host, port=port, threads=16)
     elif sys.stdin.isatty():
         err.print(CONNECT_HINT)
         console(language=None)
     else:
-        err.print(
-            "deskbot has no Slack credentials and no terminal to offer the console on. Set "
+        raise OperatorError(
+            "No Slack credentials, and no terminal to offer the console on. Set "
             "SLACK_APP_TOKEN and SLACK_BOT_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and "
             "SLACK_SIGNING_SECRET (HTTP), or run `deskbot console` in a terminal."
         )
-        raise typer.Exit(2)
+
+
+def _need_http_credentials(settings: Settings, command: str) -> None:
+    """HTTP needs the bot token and the signing secret; name the one that is missing."""
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        return
+    if settings.slack_bot_token:
+        raise OperatorError(
+            "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: serving Slack over HTTP "
+            "needs the signing secret (your Slack app's Basic Information page), or set "
+            "SLACK_APP_TOKEN for Socket Mode."
+        )
+    if settings.slack_signing_secret:
+        raise OperatorError(
+            "SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not: set the bot token "
+            "(xoxb-…, your Slack app's OAuth & Permissions page)."
+        )
+    raise OperatorError(
+        f"{command} needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to serve Slack over HTTP; "
+        "neither is set."
+    )
 
 
 @app.command()
@@ -84,9 +107,7 @@ def serve(
 ) -> None:
     """Serve Slack's requests over HTTP (waitress) at /slack/events, with /healthz."""
     settings = _settings()
-    if not (settings.slack_bot_token and settings.slack_signing_secret):
-        err.print("serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
-        raise typer.Exit(2)
+    _need_http_credentials(settings, "serve")
     from deskbot import runtime
 
     runtime.run_http(settings, host=host, port=port, threads=threads)
@@ -161,4 +182,15 @@ def translations_check() -> None:
 
 
 def main() -> None:
-    app()
+    """The `deskbot` command. A mistake or outage the operator can fix ends it with one line
+    per problem on stderr (no traceback): exit 2 for a setting or option to change, 1 for a
+    service that did not answer (the database)."""
+    try:
+        app()
+    except Exception as error:
+        problem = explain(error)
+        if problem is None:
+            raise
+        for line in problem.lines:
+            print(f"deskbot: {line}", file=sys.stderr)
+        sys.exit(problem.code)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from deskbot import scheduler
+from deskbot import scheduler, startup
 from deskbot.db import Database
 from deskbot.settings import Settings
 from deskbot.slack.app import Services, build_app, build_services
@@ -45,15 +46,43 @@ def start_ticker(services: Services) -> BackgroundScheduler:
     )
 
 
-def run_http(settings: Settings, *, host: str, port: int, threads: int) -> None:
-    from deskbot.slack.http import serve
-
+def check_start(settings: Settings, *, socket_mode: bool = False) -> Database:
+    """What `run` and `serve` check before they serve: the bot token (auth.test), the roles,
+    the database (opened and returned), and for Socket Mode the app token. Raises
+    startup.OperatorError for what the operator must fix first."""
+    asking = startup.check_slack(settings)
+    if socket_mode and asking is None:
+        startup.check_app_token(settings)
+    startup.warn_if_no_roles(settings)
     db = open_database(settings)
+    if not settings.auto_migrate and not db.is_reachable():
+        # Instances that leave migrating to `deskbot db upgrade` may start before the database.
+        log.warning(
+            "The database at %s cannot be reached yet; /healthz answers 503 until it can.",
+            startup.masked(settings.database_url),
+        )
+    if socket_mode and asking is not None:
+        asking.join()  # Socket Mode has nothing to serve before Slack answers
+        startup.check_app_token(settings)
+    return db
+
+
+def run_http(settings: Settings, *, host: str, port: int, threads: int) -> None:
+    from deskbot.slack.http import make_server
+
+    db = check_start(settings)
     wsgi, services = http_app(settings, db)
-    ticker = start_ticker(services)
-    log.info("deskbot listening on http://%s:%d/slack/events", host, port)
     try:
-        serve(wsgi, host=host, port=port, threads=threads)
+        server = make_server(wsgi, host=host, port=port, threads=threads)
+    except OSError as problem:
+        raise startup.OperatorError(
+            f"--host {host} --port {port}: deskbot cannot listen there ({problem.strerror}). "
+            "Choose another --port, or stop what is using it."
+        ) from None
+    ticker = start_ticker(services)
+    log.info("deskbot listening on http://%s:%s/slack/events", host, server.effective_port)
+    try:
+        server.run()
     finally:
         ticker.shutdown(wait=False)
 
@@ -69,12 +98,13 @@ def socket_mode_handler(settings: Settings, db: Database) -> tuple[SocketModeHan
 
 
 def run_socket_mode(settings: Settings) -> None:
-    db = open_database(settings)
+    db = check_start(settings, socket_mode=True)
     handler, services = socket_mode_handler(settings, db)
     ticker = start_ticker(services)
-    log.info("deskbot connected to Slack over Socket Mode")
     try:
-        connect_and_wait: Callable[[], None] = handler.start  # slack_bolt leaves it untyped
-        connect_and_wait()
+        connect: Callable[[], None] = handler.connect  # slack_bolt leaves it untyped
+        startup.connect_socket_mode(connect, settings)
+        log.info("deskbot connected to Slack over Socket Mode")
+        threading.Event().wait()  # the connection lives on slack_sdk's threads
     finally:
         ticker.shutdown(wait=False)

@@ -15,11 +15,18 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from deskbot.sla.calendar import WorkCalendar
 
 DEFAULT_DATABASE_URL = "sqlite:///deskbot.sqlite3"
 SLACK_API_URL = "https://slack.com/api/"
+DATABASE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
+
+
+class ConfigFileError(ValueError):
+    """The file DESKBOT_CONFIG names is missing or not valid TOML; the message says which."""
 
 
 ProfessionalDetails = Literal["never_manual", "protect_external", "always_manual"]
@@ -137,7 +144,7 @@ class Settings(BaseSettings):
     region: str | None = None
     triage_channel: str | None = None
     sla: Sla = Field(default_factory=Sla)
-    tick_seconds: int = Field(default=60, ge=1)
+    tick_seconds: int = Field(default=20, ge=1)
     jobs: Jobs = Field(default_factory=Jobs)
     smtp: Smtp = Field(default_factory=Smtp)
 
@@ -157,6 +164,30 @@ class Settings(BaseSettings):
         default=None, validation_alias="SLACK_SIGNING_SECRET"
     )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        # Refused here, not at the first query; the messages never repeat the URL, which may
+        # hold a password.
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError(
+                "is not a database URL: give sqlite:///path/to/deskbot.sqlite3 or "
+                "postgresql+psycopg://user@host:5432/db"
+            ) from None
+        if driver in DATABASE_DRIVERS:
+            return value
+        if driver.split("+")[0] in ("postgresql", "postgres"):
+            raise ValueError(
+                f"uses the driver {driver}, which deskbot does not have: write "
+                "postgresql+psycopg://… (psycopg 3)"
+            )
+        raise ValueError(
+            f"uses {driver}, which deskbot does not support: give a sqlite:///… or "
+            "postgresql+psycopg://… URL"
+        )
 
     @field_validator("slack_api_url")
     @classmethod
@@ -204,9 +235,22 @@ class TomlFileSource(PydanticBaseSettingsSource):
             return {}
         file = Path(path)
         if not file.is_file():
-            raise ValueError(f"DESKBOT_CONFIG points to {file}, which is not a file")
-        with file.open("rb") as handle:
-            data = tomllib.load(handle)
+            raise ConfigFileError(
+                f"DESKBOT_CONFIG points to {file}, which is not a file: give the path of a TOML "
+                "file, or unset DESKBOT_CONFIG."
+            )
+        try:
+            with file.open("rb") as handle:
+                data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as problem:  # its text: what and where, never the content
+            raise ConfigFileError(
+                f"DESKBOT_CONFIG points to {file}, which is not valid TOML ({problem}): fix the "
+                "file (deskbot.example.toml shows a complete one)."
+            ) from None
+        except OSError as problem:
+            raise ConfigFileError(
+                f"DESKBOT_CONFIG points to {file}, which cannot be read ({problem.strerror})."
+            ) from None
         return {key.replace("-", "_"): value for key, value in data.items()}
 
 

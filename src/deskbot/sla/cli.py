@@ -64,6 +64,7 @@ def report(
     """CSV of the deletion requests due in a month: confirmed, due, completed, met or breached."""
     from deskbot.runtime import open_database
     from deskbot.sla.report import monthly_csv, parse_month
+    from deskbot.startup import check_output, output_problem
 
     settings = get_settings()
     try:
@@ -71,6 +72,8 @@ def report(
     except ValueError as problem:
         out.print(f"[red]{problem}[/]")
         raise typer.Exit(2) from None
+    if output is not None:
+        check_output(output)  # before the work, not after it
     db = open_database(settings)
     try:
         text, counts = monthly_csv(db, settings, first)
@@ -79,6 +82,9 @@ def report(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as problem:
+            raise output_problem(output, problem) from None
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none"
     Console(stderr=True, highlight=False).print(f"{first:%B %Y}: {summary}.")
