@@ -1,4 +1,5 @@
-"""A filed report's receipt and triage card go out once each, and a failed one is retried."""
+"""A filed report's receipt and triage card go out once each, and a failed one is retried at the
+ticker's next run (tests/test_delivery_recovery.py has the outages)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from deskbot.flows.runner import FlowRunner
 from deskbot.models import BugReport
 from deskbot.slack import filing
 from deskbot.slack.app import build_services
-from tests.conftest import AM, make_settings
+from tests.conftest import AM, TRIAGE, make_settings
 from tests.support.answers import COMPLETE_BUG_REPORT
 from tests.support.slack_standin import SlackStandin
 
@@ -28,18 +29,17 @@ def test_a_failed_card_is_retried_without_a_second_receipt(
     filed = runner.file(draft.id, AM)
 
     filing.announce(services, filed.item)
-    filing.announce(services, filed.item)  # a second delivery while the first holds the claim
     receipts = [c for c in standin.successful("chat.postMessage") if c.params["channel"] == AM]
     assert len(receipts) == 1
     assert [c.error for c in standin.calls_to("chat.postMessage") if not c.ok] == [
         "channel_not_found"
     ]
 
-    # Within the lease the ticker leaves it alone; after it, only the card is tried again.
-    assert filing.announce_pending(services) == 0
+    # Each ticker run tries the card again (the channel's trouble is the configuration's,
+    # never given up), and only the card: the receipt went out and was recorded.
+    assert filing.announce_pending(services) == 1
+    assert len([c for c in standin.calls_to("chat.postMessage") if not c.ok]) == 2
     standin.channels.add("C0LATER")
-    later = clock.now() + timedelta(minutes=6)
-    clock.set_clock(lambda: later)
     assert filing.announce_pending(services) == 1
     cards = [c for c in standin.successful("chat.postMessage") if c.params["channel"] == "C0LATER"]
     assert len(cards) == 1
@@ -49,6 +49,21 @@ def test_a_failed_card_is_retried_without_a_second_receipt(
     with db.transaction() as session:
         report = session.scalars(select(BugReport)).one()
         assert report.triage_ts == cards[0].response["ts"] and report.announced_at is not None
+    assert filing.announce_pending(services) == 0
+
+
+def test_a_reporter_who_left_does_not_hold_up_the_card(db: Database, standin: SlackStandin) -> None:
+    services = build_services(make_settings(db.url, standin.api_url), db)
+    runner: FlowRunner = services.runner
+    draft, _ = runner.open(flow="bug_report", user_id=AM, surface="modal", fresh=True)
+    runner.update_state(draft.id, AM, {"answers": dict(COMPLETE_BUG_REPORT), "current": None})
+    filed = runner.file(draft.id, AM)
+    standin.fail_next("chat.postMessage", error="account_inactive")  # the receipt
+    filing.announce(services, filed.item)
+    assert [c.params["channel"] for c in standin.successful("chat.postMessage")] == [TRIAGE]
+    with db.transaction() as session:
+        report = session.scalars(select(BugReport)).one()
+        assert report.announced_at is not None  # nobody to wait for
     assert filing.announce_pending(services) == 0
 
 

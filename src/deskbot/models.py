@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.types import TypeDecorator
 
 from deskbot import clock
@@ -85,9 +96,12 @@ class BugReport(Base):
     triage_channel: Mapped[str | None] = mapped_column(String(32))
     triage_ts: Mapped[str | None] = mapped_column(String(32))
     # The receipt and the triage card go out once: claimed with a lease, then marked done.
+    announce_claim: Mapped[str | None] = mapped_column(String(32))  # the claimer's token
     announce_claimed_at: Mapped[datetime | None]
     receipt_sent_at: Mapped[datetime | None]
     announced_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set with every change the card shows, cleared once Slack shows it (deskbot.announcing).
+    card_stale_at: Mapped[datetime | None] = mapped_column(index=True)
     # The service desk's work on it.
     assignee_id: Mapped[str | None] = mapped_column(String(32))
     forwarded_at: Mapped[datetime | None]
@@ -232,9 +246,12 @@ class DeletionRequest(Base):
     # Where deskbot showed it, so every change updates those messages in place.
     card_channel: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32))
-    messages: Mapped[list[str]] = mapped_column(default=list)  # "channel:ts" of other copies
+    messages: Mapped[list[str]] = mapped_column(default=list)  # "kind|channel|ts" of the copies
+    announce_claim: Mapped[str | None] = mapped_column(String(32))  # the claimer's token
     announce_claimed_at: Mapped[datetime | None]
     announced_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set with every change the cards show, cleared once Slack shows it (deskbot.announcing).
+    card_stale_at: Mapped[datetime | None] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -266,3 +283,44 @@ class Reminder(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     delivered: Mapped[list[str]] = mapped_column(default=list)  # recipients reached so far
     sent_at: Mapped[datetime | None]
+
+
+# Where deskbot keeps track of its own messages: changing these changes nothing a card shows.
+CARD_BOOKKEEPING = frozenset(
+    {
+        "announce_claim",
+        "announce_claimed_at",
+        "receipt_sent_at",
+        "announced_at",
+        "triage_channel",
+        "triage_ts",
+        "card_channel",
+        "card_ts",
+        "messages",
+        "card_stale_at",
+        "version",
+    }
+)
+
+
+def next_card_mark(previous: datetime | None) -> datetime:
+    """A new mark for a card that must be brought up to date: later than the previous one even
+    when the clock stands still, so a refresh that showed an older state never clears it."""
+    now = clock.now()
+    if previous is not None and now <= previous:
+        return previous + timedelta(microseconds=1)
+    return now
+
+
+@event.listens_for(BugReport, "before_update")
+@event.listens_for(DeletionRequest, "before_update")
+def _card_goes_stale(_mapper: Any, _connection: Any, target: BugReport | DeletionRequest) -> None:
+    """Every change a card shows marks its cards for refresh, in the change's own transaction:
+    when the chat.update that follows fails, the ticker still knows the card is behind."""
+    state = instance_state(target)
+    if any(
+        attribute.history.has_changes()
+        for attribute in state.attrs
+        if attribute.key not in CARD_BOOKKEEPING
+    ):
+        target.card_stale_at = next_card_mark(target.card_stale_at)

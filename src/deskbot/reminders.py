@@ -2,6 +2,7 @@
 claimed by exactly one process when due, and marked sent once delivered.
 
 APScheduler only wakes each process up; which reminder is due, and who took it, lives here.
+Each recipient reached is recorded as it happens (record_delivery), not after the last one.
 The due query reads the (status, due_at) index, so a tick costs what is due, not what is open.
 """
 
@@ -162,6 +163,35 @@ def claimed(session: Session, reminder_id: int, token: str) -> Reminder | None:
             Reminder.id == reminder_id, Reminder.claim_token == token, Reminder.status == PENDING
         )
     ).first()
+
+
+def record_delivery(session: Session, reminder_id: int, token: str, recipient: str) -> bool:
+    """One recipient reached (or skipped for good), recorded at once: a process that dies next
+    repeats nothing but the message it was sending. True while this caller's claim holds (it
+    is renewed); the delivery is recorded either way, so whoever took over skips it."""
+    reminder = session.get(Reminder, reminder_id, with_for_update=True, populate_existing=True)
+    if reminder is None:
+        return False
+    if recipient not in (reminder.delivered or []):
+        reminder.delivered = [*(reminder.delivered or []), recipient]
+    if reminder.claim_token != token or reminder.status != PENDING:
+        return False
+    reminder.claimed_at = clock.now()
+    return True
+
+
+def release(session: Session, reminder_ids: Iterable[int], token: str) -> None:
+    """Give claimed reminders back for the next run, uncounted: Slack was down, which is no
+    fault of theirs (MAX_ATTEMPTS is for reminders that fail on their own)."""
+    ids = list(reminder_ids)
+    if not ids:
+        return
+    session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(ids), Reminder.claim_token == token, Reminder.status == PENDING)
+        .values(claimed_at=None, claim_token=None, attempts=Reminder.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def finish(session: Session, reminder: Reminder, *, status: str, delivered: list[str]) -> None:

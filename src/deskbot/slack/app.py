@@ -58,8 +58,17 @@ def web_client(settings: Settings) -> WebClient:
 def build_services(settings: Settings, db: Database) -> Services:
     client = web_client(settings)
 
-    def group_members(group_id: str) -> list[str]:
-        return list(client.usergroups_users_list(usergroup=group_id)["users"] or [])
+    def members_via(slack: WebClient) -> Callable[[str], list[str]]:
+        def group_members(group_id: str) -> list[str]:
+            try:
+                return list(slack.usergroups_users_list(usergroup=group_id)["users"] or [])
+            except SlackApiError as problem:
+                if problem.response.get("error") == "no_such_subteam":
+                    log.warning("user group %s does not exist: nobody holds a role by it", group_id)
+                    return []  # Slack's own answer: known to be nobody
+                raise  # unknown: whoever asked is refused or retried later
+
+        return group_members
 
     # A user's first request waits for their locale before its ack: one quick try, no retries;
     # when Slack is slow that request is answered in the organisation's language instead.
@@ -76,7 +85,9 @@ def build_services(settings: Settings, db: Database) -> Services:
             raise  # not remembered: asked again next time
         return user.get("locale")
 
-    roles = RoleDirectory(settings.roles, group_members)
+    # Before an ack a cold group lookup is the same one quick try (a refusal when it fails);
+    # the ticker, the work after an ack and the background refresh ask patiently.
+    roles = RoleDirectory(settings.roles, members_via(client), quick_members=members_via(quick))
     return Services(
         settings=settings,
         db=db,

@@ -1,5 +1,6 @@
-"""Deletion requests in Slack: announcing them, confirming, the service desk's actions,
-reminders, the tracker (`/desk deletions`, the App Home) and the monthly report download.
+"""Deletion requests in Slack: confirming, the service desk's actions, the tracker
+(`/desk deletions`, the App Home) and the monthly report download. Their cards are posted and
+kept up to date by deskbot.slack.deletion_cards; reminders are sent by deskbot.slack.reminding.
 
 Every click is checked on the server for the user who clicked (deskbot.deletions decides);
 every change then updates each copy of the request's card in place.
@@ -12,24 +13,23 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from deskbot import announcing, clock, deletions, i18n, privacy, reminders
-from deskbot.deletions import Status
+from deskbot import clock, deletions, i18n, privacy, reminders
 from deskbot.flows.bug_report import KIND_NAMES
 from deskbot.flows.engine import Invalid
 from deskbot.i18n import N_, _
-from deskbot.models import DeletionRequest, Reminder
+from deskbot.models import DeletionRequest
 from deskbot.roles import SEES_DELETIONS, Actor, Refused, Role
-from deskbot.sla.calendar import WorkCalendar
 from deskbot.slack import access
 from deskbot.slack import deletion_views as views
 from deskbot.slack.app import Services, later
+from deskbot.slack.deletion_cards import refresh
 from deskbot.slack.ids import Action, View
 from deskbot.slack.payloads import clicked_id, metadata, view_values
+from deskbot.slack.reminding import send_due as send_due  # the ticker's job, by its old name
 from deskbot.slack.views import modal_notice
-from deskbot.templating import escape_mrkdwn, render_text
+from deskbot.templating import escape_mrkdwn
 
 log = logging.getLogger(__name__)
 COMMAND_ROWS = 15
@@ -42,306 +42,6 @@ OUTCOMES = {
     "withdrawn": N_("withdrawn"),
     "not confirmed": N_("not confirmed"),
 }
-
-
-def _slack_error(problem: Exception) -> str:
-    return str(problem.response.get("error")) if isinstance(problem, SlackApiError) else ""
-
-
-# ---- announcing and updating the cards -------------------------------------------------------
-
-
-def announce(services: Services, request_id: int) -> None:
-    """The requester's card, the confirmers' cards and the triage card, each sent once."""
-    with services.db.transaction() as session:
-        request = announcing.claim(session, DeletionRequest, request_id)
-    if request is None:
-        return
-    settings, client = services.settings, services.client
-    sent = list(request.messages or [])
-    done: dict[str, object] = {}
-    kinds = {entry.split("|")[0] for entry in sent}
-
-    def post(reader: str, audience: str, text: Callable[[], str]) -> Any:
-        with services.languages.speaking_to(reader):
-            return client.chat_postMessage(
-                channel=reader, text=text(), blocks=views.card(request, audience, settings)
-            )
-
-    try:
-        if "requester" not in kinds:
-            posted = post(
-                request.requester_id,
-                views.REQUESTER,
-                lambda: _("Deletion request {reference}", reference=request.reference),
-            )
-            sent.append(f"requester|{posted['channel']}|{posted['ts']}")
-        if request.status == Status.REQUESTED or settings.sla.four_eyes:
-            for manager in services.roles.members(Role.APPLICATION_MANAGER):
-                if manager == request.requester_id or f"confirmer:{manager}" in kinds:
-                    continue
-                posted = post(
-                    manager,
-                    views.CONFIRMER,
-                    lambda: _(
-                        "Please confirm deletion request {reference}", reference=request.reference
-                    ),
-                )
-                sent.append(f"confirmer:{manager}|{posted['channel']}|{posted['ts']}")
-        if settings.triage_channel and request.card_ts is None:
-            posted = post(
-                settings.triage_channel,
-                views.DESK,
-                lambda: _("New deletion request {reference}", reference=request.reference),
-            )
-            done.update(card_channel=posted["channel"], card_ts=posted["ts"])
-        done["announced_at"] = clock.now()
-    except Exception as problem:
-        log.error(
-            "%s not announced yet: %s %s",
-            request.reference,
-            type(problem).__name__,
-            _slack_error(problem),
-        )
-    finally:
-        with services.db.transaction() as session:
-            announcing.mark(session, DeletionRequest, request.id, messages=sent, **done)
-            current = session.get(DeletionRequest, request.id, populate_existing=True)
-            changed = current is not None and current.version != request.version
-    if changed:  # confirmed (say) while the cards were on their way: show the new state
-        refresh(services, request.id)
-
-
-def announce_pending(services: Services) -> int:
-    with services.db.transaction() as session:
-        pending = [
-            r.id
-            for r in announcing.unannounced(
-                session, DeletionRequest, organisation_id=services.settings.organisation_id
-            )
-        ]
-    for request_id in pending:
-        announce(services, request_id)
-    return len(pending)
-
-
-def refresh(services: Services, request_id: int) -> None:
-    """Show the request's current state on every copy of its card."""
-    with services.db.transaction() as session:
-        request = session.get(DeletionRequest, request_id)
-    if request is None:
-        return
-    # (audience, reader, channel, ts): each copy in its reader's language
-    copies: list[tuple[str, str | None, str | None, str | None]] = [
-        (views.DESK, request.card_channel, request.card_channel, request.card_ts)
-    ]
-    for entry in request.messages or []:
-        kind, posted_in, posted_ts = entry.split("|")
-        if kind == "requester":
-            copies.append((views.REQUESTER, request.requester_id, posted_in, posted_ts))
-        else:
-            confirmer = kind.removeprefix("confirmer:")
-            copies.append((views.CONFIRMER, confirmer, posted_in, posted_ts))
-    for audience, reader, channel, ts in copies:
-        if not channel or not ts:
-            continue
-        try:
-            with services.languages.speaking_to(reader):
-                services.client.chat_update(
-                    channel=channel,
-                    ts=ts,
-                    text=_(
-                        "Deletion request {reference}: {status}",
-                        reference=request.reference,
-                        status=deletions.label(request),
-                    ),
-                    blocks=views.card(request, audience, services.settings),
-                )
-        except SlackApiError as problem:
-            # The next change tries again; the state itself is safe in the database.
-            log.warning("%s card not updated: %s", request.reference, _slack_error(problem))
-
-
-# ---- reminders -------------------------------------------------------------------------------
-
-# Slack errors that no retry will cure: the recipient is skipped, the others still get it.
-GONE = frozenset(
-    {"channel_not_found", "account_inactive", "user_not_found", "is_archived", "not_in_channel"}
-)
-
-
-def send_due(
-    services: Services, *, about: reminders.Subject | None = None, limit: int = 100
-) -> int:
-    """Claim due reminders and send each once; the ticker's job, and right after a change.
-
-    Claims `limit` at a time, so other processes share a large batch (a whole organisation's
-    due-day morning), and goes on until nothing is left that is due.
-    """
-    total = 0
-    while True:
-        with services.db.transaction() as session:
-            token, claimed = reminders.claim_due(
-                session,
-                organisation_id=services.settings.organisation_id,
-                limit=limit,
-                about=about,
-            )
-        for reminder_id in claimed:
-            try:
-                _send_one(services, reminder_id, token)
-            except Exception as problem:
-                # One reminder's trouble (the database, say) must not stop the others; it is
-                # tried again once its lease has run out.
-                log.error("reminder %d failed: %s", reminder_id, type(problem).__name__)
-        total += len(claimed)
-        if len(claimed) < limit:
-            return total
-
-
-def _recipients(services: Services, request: DeletionRequest, kind: str) -> list[str]:
-    desk = [request.assignee_id] if request.assignee_id else []
-    if not desk and services.settings.triage_channel:
-        desk = [services.settings.triage_channel]
-    leads = services.roles.members(Role.LEAD) or desk
-    requesters = [request.requester_id]
-    if request.submitted_by and request.submitted_by != request.requester_id:
-        requesters.append(request.submitted_by)
-    confirmers = []
-    if request.status == Status.REQUESTED or services.settings.sla.four_eyes:
-        confirmers = [
-            m for m in services.roles.members(Role.APPLICATION_MANAGER) if m != request.requester_id
-        ]
-    chosen = {
-        "working_day_3": desk,
-        "due_day": desk,
-        "escalation": leads,
-        "confirmation_pending": [request.requester_id, *confirmers],
-        "statutory_near": requesters + desk + leads,
-        "outcome": requesters,
-    }[kind]
-    return list(dict.fromkeys(chosen))
-
-
-def _still_relevant(request: DeletionRequest, kind: str, calendar: WorkCalendar) -> bool:
-    if kind == "outcome":
-        return True
-    if request.closed_at is not None:
-        return False
-    if kind == "confirmation_pending":
-        return request.status in deletions.UNCONFIRMED
-    if kind == "statutory_near":
-        return True
-    if request.status not in deletions.RUNNING or request.paused_at is not None:
-        return False
-    # Sent late (no instance ran that morning): a reminder the next one has overtaken would
-    # say "third working day" of a request that is overdue; the escalation says it instead.
-    standing = deletions.standing(request, calendar)
-    if kind == "working_day_3":
-        return not standing.overdue and (standing.working_days_left or 0) > 0
-    if kind == "due_day":
-        return not standing.overdue
-    return True
-
-
-def _send_one(services: Services, reminder_id: int, token: str) -> None:
-    """Send one claimed reminder to each of its recipients, and record that it went."""
-    from deskbot.slack import scheduled
-
-    recipients: Callable[[], list[str]]
-    text: Callable[[], str]  # rendered in each recipient's language
-    with services.db.transaction() as session:
-        reminder = reminders.renew(session, reminder_id, token)
-        if reminder is None:  # taken over after a lost lease, or cancelled meanwhile
-            return
-        kind, delivered = reminder.kind, list(reminder.delivered or [])
-        if reminder.subject_type == reminders.SUBJECT:
-            request = session.get(DeletionRequest, int(reminder.subject_id))
-            if request is None or not _still_relevant(
-                request, kind, services.settings.work_calendar()
-            ):
-                reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
-                return
-            about = request
-
-            def text() -> str:
-                return _reminder_text(services, about, kind)
-
-            def recipients() -> list[str]:
-                return _recipients(services, about, kind)
-
-        else:
-            prepared = scheduled.prepare(session, services, reminder)
-            if prepared is None:
-                reminders.finish(session, reminder, status=reminders.SKIPPED, delivered=[])
-                return
-            text, recipients = prepared.text, prepared.recipients
-    # Outside the transaction: role lookups may ask Slack for group members.
-    targets = [t for t in recipients() if t not in delivered]
-    retry = False
-    texts: dict[str, str] = {}
-    for target in targets:
-        language = services.languages.reading(target)
-        try:
-            if language not in texts:
-                with i18n.speaking(language):
-                    texts[language] = text()
-            services.client.chat_postMessage(
-                channel=target, text=texts[language], unfurl_links=False
-            )
-            delivered.append(target)
-        except SlackApiError as problem:
-            code = _slack_error(problem)
-            log.warning("reminder %d not delivered to one recipient: %s", reminder_id, code)
-            if code in GONE:
-                delivered.append(f"gone:{target}")
-                continue
-            retry = True
-            break
-        except Exception as problem:
-            log.error("reminder %d not sent: %s", reminder_id, type(problem).__name__)
-            retry = True
-            break
-    with services.db.transaction() as session:
-        if (current := reminders.claimed(session, reminder_id, token)) is None:
-            return
-        if retry and not reminders.record_progress(session, current, delivered):
-            return  # tried again once the lease has run out
-        if not retry:
-            reminders.finish(session, current, status=reminders.SENT, delivered=delivered)
-        _follow_up(session, services, current)
-        scheduled.follow_up(session, services, current)
-
-
-def _follow_up(session: Session, services: Services, done: Reminder) -> None:
-    """An escalation repeats each working morning until the request is done, even when one
-    escalation could not be delivered."""
-    if done.kind != "escalation":
-        return
-    if done.subject_type != reminders.SUBJECT:
-        return
-    request = session.get(DeletionRequest, int(done.subject_id))
-    calendar = services.settings.work_calendar()
-    if request is not None and _still_relevant(request, "escalation", calendar):
-        following = calendar.next_working_morning(max(done.due_at, clock.now()))
-        reminders.schedule(session, request, "escalation", following)
-
-
-def _reminder_text(services: Services, request: DeletionRequest, kind: str) -> str:
-    calendar = services.settings.work_calendar()
-    return render_text(
-        "text/deletion_reminder.txt.j2",
-        kind=kind,
-        reference=request.reference,
-        platform=request.platform,
-        status=deletions.label(request),
-        due=i18n.day(request.due_date),
-        standing=deletions.standing(request, calendar).text,
-        statutory=i18n.day(request.statutory_date),
-        reason=request.close_reason or "",
-        outcome=request.status,
-        command="/desk deletions",
-    )
 
 
 # ---- acting on a request ---------------------------------------------------------------------

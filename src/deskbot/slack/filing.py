@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from slack_sdk.errors import SlackApiError
 
 from deskbot import announcing, clock, deletions, drafts
 from deskbot.flows.runner import Filed, Item, filed_from
 from deskbot.i18n import _
 from deskbot.models import BugReport, DeletionRequest
 from deskbot.roles import Refused
-from deskbot.slack import deletion_desk, deletion_views, views
+from deskbot.slack import deletion_cards, deletion_views, triage_desk, views
 from deskbot.slack.app import Services
-
-log = logging.getLogger(__name__)
+from deskbot.slack.delivery import Attempt, Part, send_part
 
 
 def announce_draft(services: Services, draft_id: str, user_id: str) -> None:
@@ -29,7 +25,7 @@ def announce_draft(services: Services, draft_id: str, user_id: str) -> None:
 
 def announce_item(services: Services, item: Item) -> None:
     if isinstance(item, DeletionRequest):
-        deletion_desk.announce(services, item.id)
+        deletion_cards.announce(services, item.id)
     else:
         announce(services, item)
 
@@ -60,58 +56,100 @@ def filed_view(services: Services, filed: Filed, user_id: str) -> dict[str, Any]
     return deletion_views.confirm_modal(item, services.settings)
 
 
-def announce(services: Services, report: BugReport) -> None:
-    """Tell the reporter and the service desk, each once.
+def announce(services: Services, report: BugReport) -> bool:
+    """Tell the reporter and the service desk, each once; False when Slack is down.
 
     The claim makes a second delivery, a double click or a second deskbot instance do
-    nothing. Each part is recorded as soon as it is sent, so when one fails the ticker later
-    retries only what is missing, once the claim's lease has run out.
+    nothing. The receipt and the card are each tried on their own and recorded as soon as they
+    are sent; what is missing is tried again at the ticker's next run.
     """
     with services.db.transaction() as session:
         claimed = announcing.claim(session, BugReport, report.id)
     if claimed is None:
-        return
-    channel = services.settings.triage_channel
-    done: dict[str, object] = {}  # what went out, recorded in one go at the end
-    try:
-        if claimed.receipt_sent_at is None:
-            with services.languages.speaking_to(claimed.reporter_id):
-                services.client.chat_postMessage(
-                    channel=claimed.reporter_id,  # Slack delivers this in the app's DM
-                    text=_("Filed as {reference}.", reference=claimed.reference),
-                    blocks=views.filed_receipt(services.runner.flow("bug_report"), claimed),
-                )
-            done["receipt_sent_at"] = clock.now()
-        if channel and claimed.triage_ts is None:
-            with services.languages.speaking_to(channel):
-                posted = services.client.chat_postMessage(
-                    channel=channel,
-                    text=_("New bug report {reference}", reference=claimed.reference),
-                    blocks=views.triage_card(
-                        services.runner.flow("bug_report"),
-                        claimed,
-                        mails=services.settings.smtp.configured,
-                    ),
-                    unfurl_links=False,
-                )
-            done.update(triage_channel=posted["channel"], triage_ts=posted["ts"])
-        done["announced_at"] = clock.now()
-    except Exception as problem:
-        # Filed either way; the ticker retries what is missing once the lease has run out.
-        code = problem.response.get("error") if isinstance(problem, SlackApiError) else ""
-        log.error("%s not announced yet: %s %s", claimed.reference, type(problem).__name__, code)
-    finally:
-        if done:
+        return True
+    filed, held = claimed
+    channel = services.settings.triage_channel or ""
+    flow = services.runner.flow("bug_report")
+
+    def receipt() -> dict[str, object]:
+        with services.languages.speaking_to(filed.reporter_id):
+            services.client.chat_postMessage(
+                channel=filed.reporter_id,  # Slack delivers this in the app's DM
+                text=_("Filed as {reference}.", reference=filed.reference),
+                blocks=views.filed_receipt(services.runner.flow("bug_report"), filed),
+            )
+        return {"receipt_sent_at": clock.now()}
+
+    def card() -> dict[str, object]:
+        with services.languages.speaking_to(channel):
+            posted = services.client.chat_postMessage(
+                channel=channel,
+                text=_("New bug report {reference}", reference=filed.reference),
+                blocks=views.triage_card(flow, filed, mails=services.settings.smtp.configured),
+                unfurl_links=False,
+            )
+        return {"triage_channel": posted["channel"], "triage_ts": posted["ts"]}
+
+    parts = []
+    if filed.receipt_sent_at is None:
+        parts.append(Part("receipt", receipt, if_gone=lambda: {"receipt_sent_at": clock.now()}))
+    if channel and filed.triage_ts is None:
+        parts.append(Part("triage card", card, if_gone=None))
+    attempt = Attempt()
+    refresh = False
+    with announcing.kept(services.db, held):
+        for part in parts:
+            if held.lost.is_set():
+                return True  # taken over: the new claimer sends the rest
+            recorded = send_part(part, filed.reference, attempt)
+            if recorded is not None:
+                with services.db.transaction() as session:
+                    held.record(session, **recorded)
+        if attempt.done and not held.lost.is_set():
             with services.db.transaction() as session:
-                announcing.mark(session, BugReport, claimed.id, **done)
+                refresh = announcing.finish(
+                    session,
+                    held,
+                    filed.card_stale_at,
+                    all_posted_now=not channel or filed.triage_ts is None,
+                )
+    if refresh:  # changed (claimed, say) while the card was on its way
+        triage_desk.refresh_card(services, filed.id)
+    return attempt.healthy
 
 
 def announce_pending(services: Services) -> int:
-    """The ticker's job: announce filed items whose announcement never finished."""
+    """The ticker's job: finish the announcements that are missing a part, then bring cards
+    whose update failed up to date. Stops at the first sign that Slack is down; the next run
+    goes on. Returns how many items it worked on."""
+    organisation = services.settings.organisation_id
+    worked = 0
     with services.db.transaction() as session:
-        pending = announcing.unannounced(
-            session, BugReport, organisation_id=services.settings.organisation_id
+        reports = announcing.unannounced(session, BugReport, organisation_id=organisation)
+    for report in reports:
+        worked += 1
+        if not announce(services, report):
+            return worked
+    with services.db.transaction() as session:
+        requests = [
+            r.id
+            for r in announcing.unannounced(session, DeletionRequest, organisation_id=organisation)
+        ]
+    for request_id in requests:
+        worked += 1
+        if not deletion_cards.announce(services, request_id):
+            return worked
+    with services.db.transaction() as session:
+        stale_reports = announcing.stale_cards(session, BugReport, organisation_id=organisation)
+        stale_requests = announcing.stale_cards(
+            session, DeletionRequest, organisation_id=organisation
         )
-    for report in pending:
-        announce(services, report)
-    return len(pending) + deletion_desk.announce_pending(services)
+    for report_id in stale_reports:
+        worked += 1
+        if not triage_desk.refresh_card(services, report_id):
+            return worked
+    for request_id in stale_requests:
+        worked += 1
+        if not deletion_cards.refresh(services, request_id):
+            return worked
+    return worked

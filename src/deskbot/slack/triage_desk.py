@@ -12,14 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from deskbot import i18n, privacy, triage
+from deskbot import announcing, i18n, privacy, triage
 from deskbot.i18n import N_, _
 from deskbot.models import BugReport
 from deskbot.roles import Actor, Role
-from deskbot.slack import access, views
+from deskbot.slack import access, delivery, views
 from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.ids import Action, View
 from deskbot.slack.payloads import clicked_id, metadata, view_values
@@ -63,22 +62,40 @@ def card_blocks(services: Services, report: BugReport) -> list[dict[str, Any]]:
 
 
 def refresh(services: Services, report: BugReport) -> None:
-    if not report.triage_channel or not report.triage_ts:
-        return
-    try:
-        with services.languages.speaking_to(report.triage_channel):
-            services.client.chat_update(
-                channel=report.triage_channel,
-                ts=report.triage_ts,
-                text=_(
-                    "Bug report {reference}: {status}",
-                    reference=report.reference,
-                    status=triage.label(report),
-                ),
-                blocks=card_blocks(services, report),
-            )
-    except SlackApiError as problem:
-        log.warning("%s card not updated: %s", report.reference, problem.response.get("error"))
+    """Show the report's current state on its card, now; the ticker retries when this fails."""
+    refresh_card(services, report.id)
+
+
+def refresh_card(services: Services, report_id: int) -> bool:
+    """Bring the card up to date with the report as it is now; False when Slack is down (the
+    card stays marked, so the ticker's next run tries again)."""
+    with services.db.transaction() as session:
+        report = session.get(BugReport, report_id)
+    if report is None:
+        return True
+    if report.triage_channel and report.triage_ts:
+        try:
+            with services.languages.speaking_to(report.triage_channel):
+                services.client.chat_update(
+                    channel=report.triage_channel,
+                    ts=report.triage_ts,
+                    text=_(
+                        "Bug report {reference}: {status}",
+                        reference=report.reference,
+                        status=triage.label(report),
+                    ),
+                    blocks=card_blocks(services, report),
+                )
+        except Exception as problem:
+            code = delivery.slack_error(problem)
+            if code not in delivery.MESSAGE_GONE:
+                kind = type(problem).__name__
+                log.warning("%s card not updated yet: %s %s", report.reference, kind, code)
+                return not delivery.outage(problem)
+            log.warning("%s card is gone: %s", report.reference, code)
+    with services.db.transaction() as session:
+        announcing.card_shown(session, BugReport, report.id, report.card_stale_at)
+    return True
 
 
 def shown(text: str) -> str:
