@@ -168,6 +168,7 @@ def bare_app(api_url: str) -> App:
         signing_secret=SECRET,
         client=WebClient(token=TOKEN, base_url=api_url),
         token_verification_enabled=False,
+        request_verification_enabled=False,  # DeskbotWsgi checks the signature for both
         process_before_response=True,
     )
     app.command("/desk")(lambda ack: ack())
@@ -230,7 +231,7 @@ def main() -> None:
         db = Database(url)
         db.upgrade()
         wsgi, _ = http_app(settings, db)
-        apps = {"deskbot": wsgi, "bare Bolt": DeskbotWsgi(bare_app(api_url), db)}
+        apps = {"deskbot": wsgi, "bare Bolt": DeskbotWsgi(bare_app(api_url), db, SECRET)}
         servers = {
             label: make_server(app, host="127.0.0.1", port=0, threads=16)
             for label, app in apps.items()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import typer
 from rich.console import Console
 
+from deskbot import logs
 from deskbot.accounts.cli import accounts_app
 from deskbot.audit_cli import audit_app
 from deskbot.settings import Settings, get_settings
@@ -38,14 +38,7 @@ CONNECT_HINT = (
 
 def _settings() -> Settings:
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # Slack's libraries log whole requests and responses at DEBUG, which may hold what users
-    # typed; deskbot's own DEBUG logging never does.
-    for noisy in ("slack_sdk", "slack_bolt", "deskbot.bolt"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger(noisy).level))
+    logs.configure(settings.log_level)
     return settings
 
 

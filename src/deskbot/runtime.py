@@ -29,7 +29,9 @@ def open_database(settings: Settings) -> Database:
 
 def http_app(settings: Settings, db: Database) -> tuple[DeskbotWsgi, Services]:
     services = build_services(settings, db)
-    return DeskbotWsgi(build_app(services), db), services
+    secret = settings.slack_signing_secret
+    wsgi = DeskbotWsgi(build_app(services), db, secret.get_secret_value() if secret else None)
+    return wsgi, services
 
 
 def start_ticker(services: Services) -> BackgroundScheduler:
@@ -93,7 +95,7 @@ def socket_mode_handler(settings: Settings, db: Database) -> tuple[SocketModeHan
     if settings.slack_app_token is None:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
     services = build_services(settings, db)
-    app = build_app(services, verify_requests=False)
+    app = build_app(services)
     return SocketModeHandler(app, settings.slack_app_token.get_secret_value()), services
 
 

@@ -26,6 +26,11 @@ class NotYours(Exception):
     """The draft belongs to someone else, or is no longer open."""
 
 
+class NotOwner(NotYours):
+    """There is no such draft of this user's: someone else's, or none at all. Whatever the
+    click was on is left as it is."""
+
+
 class NotAllowed(NotYours):
     """The user no longer holds a role that may do this."""
 
@@ -128,6 +133,16 @@ class FlowRunner:
     def actor(self, user_id: str) -> Actor:
         return Actor(user_id, self.roles_of(user_id))
 
+    def first_delivery(self, event_id: object) -> bool:
+        """Whether this Slack event is seen for the first time, by any deskbot instance: a
+        retried delivery, here or on another instance, finds its ID recorded."""
+        if not isinstance(event_id, str) or not event_id:
+            return True
+        with self.db.transaction() as session:
+            # Prefixed: the moves of a conversation record the bare ID in their own
+            # transaction, as a second guard.
+            return first_delivery(session, f"seen:{event_id}"[:64])
+
     @property
     def ttl(self) -> timedelta:
         return timedelta(days=self.settings.draft_ttl_days)
@@ -186,7 +201,7 @@ class FlowRunner:
             or draft.user_id != user_id
             or draft.organisation_id != self.settings.organisation_id
         ):
-            raise NotYours(draft_id)
+            raise NotOwner(draft_id)
         if not self.may_start(user_id, draft.flow):
             raise NotAllowed(user_id)
         if draft.status == drafts.ACTIVE and draft.expires_at <= clock.now():

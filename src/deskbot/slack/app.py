@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextvars
-import functools
+import inspect
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt.kwargs_injection.utils import build_required_kwargs
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -23,6 +24,7 @@ from deskbot.db import Database
 from deskbot.flows.runner import FlowRunner
 from deskbot.roles import RoleDirectory
 from deskbot.settings import Settings
+from deskbot.slack import errors
 from deskbot.slack.languages import Languages
 
 log = logging.getLogger(__name__)
@@ -115,17 +117,27 @@ Register = Callable[[Callable[..., None]], Callable[..., None]]
 
 
 def quiet(work: Callable[..., None]) -> Callable[..., None]:
-    """A lazy listener whose failures are logged by type only: Bolt would log the exception's
-    text, and a database error's text carries what the user typed."""
+    """A lazy listener whose failures go to the central error handler (slack/errors.py): one
+    log line naming the failure's kind, and a word to the user where they acted. Bolt itself
+    would log the exception's text, and a database error's text carries what the user typed.
+    """
+    wanted = inspect.getfullargspec(work).args
 
-    @functools.wraps(work)
-    def run(**kwargs: Any) -> None:
+    def run(request: BoltRequest) -> None:
+        kwargs = build_required_kwargs(
+            logger=log,
+            required_arg_names=list(wanted),
+            request=request,
+            response=None,
+            next_keys_required=False,
+        )
         try:
             work(**kwargs)
         except Exception as error:
-            slack_error = error.response.get("error") if isinstance(error, SlackApiError) else ""
-            log.error("%s failed: %s %s", work.__name__, type(error).__name__, slack_error)
+            errors.after_ack(request.context.client, request.body, error, work.__name__)
 
+    # Bolt tells lazy listeners apart by name.
+    run.__name__, run.__qualname__ = work.__name__, work.__qualname__
     return run
 
 
@@ -139,8 +151,9 @@ def later(listener: Callable[..., Any]) -> Register:
     return register
 
 
-def build_app(services: Services, *, verify_requests: bool = True) -> App:
-    """The Bolt app; verify_requests is off only for Socket Mode, where Slack signs nothing."""
+def build_app(services: Services) -> App:
+    """The Bolt app. It checks no signatures itself: the HTTP endpoint (slack/http.py) does,
+    before anything is parsed, and Socket Mode requests are not signed."""
     from deskbot.slack import (
         commands,
         deletion_desk,
@@ -162,7 +175,7 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
             if settings.slack_signing_secret
             else None
         ),
-        request_verification_enabled=verify_requests,
+        request_verification_enabled=False,
         # Listeners ack in the request's own thread and hand slow work to lazy listeners, so
         # Slack's answer does not wait for Bolt's polling of a background thread.
         process_before_response=True,
@@ -186,11 +199,7 @@ def build_app(services: Services, *, verify_requests: bool = True) -> App:
     home.register(app, services)
 
     @app.error
-    def on_error(error: Exception, body: dict[str, object]) -> None:
-        # Never the body: it may hold what a user typed.
-        slack_error = error.response.get("error") if isinstance(error, SlackApiError) else None
-        log.error(
-            "listener failed: %s %s (%s)", type(error).__name__, slack_error or "", body.get("type")
-        )
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        return errors.before_ack(services.client, body, error)
 
     return app

@@ -23,7 +23,7 @@ from deskbot.models import DeletionRequest
 from deskbot.roles import SEES_DELETIONS, Actor, Refused, Role
 from deskbot.slack import access
 from deskbot.slack import deletion_views as views
-from deskbot.slack.app import Services, later
+from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.deletion_cards import refresh
 from deskbot.slack.ids import Action, View
 from deskbot.slack.payloads import clicked_id, metadata, view_values
@@ -150,7 +150,7 @@ def register(app: App, services: Services) -> None:
             ),
         )
 
-    app.view(View.DELETION_CONFIRM)(ack=confirmation_submitted, lazy=[changed])
+    app.view(View.DELETION_CONFIRM)(ack=confirmation_submitted, lazy=[quiet(changed)])
 
     def open_reason(body: dict[str, Any], action: str) -> None:
         request = load(clicked_id(body))
@@ -198,7 +198,7 @@ def register(app: App, services: Services) -> None:
         else:
             ack()
 
-    app.view(View.DELETION_REASON)(ack=reason_submitted, lazy=[changed])
+    app.view(View.DELETION_REASON)(ack=reason_submitted, lazy=[quiet(changed)])
 
     @later(app.action(Action.DELETION_CLAIM))
     def claim(body: dict[str, Any]) -> None:

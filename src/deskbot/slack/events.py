@@ -15,5 +15,7 @@ def register(app: App, services: Services) -> None:
     def message(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") != "im":
             return
-        # The event ID makes a retried delivery (X-Slack-Retry-Num) a no-op.
-        flow_dm.on_message(services, event, body.get("event_id"))
+        # The event ID makes a retried delivery (X-Slack-Retry-Num) a no-op, on any instance:
+        # one greeting, one conversation, one answer per message.
+        if services.runner.first_delivery(body.get("event_id")):
+            flow_dm.on_message(services, event, body.get("event_id"))

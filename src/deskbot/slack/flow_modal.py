@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
 
-from deskbot.flows.runner import Incomplete, NotYours, Snapshot
+from deskbot.flows.runner import Incomplete, NotOwner, NotYours, Snapshot
 from deskbot.i18n import _
-from deskbot.slack import filing, flow_dm, views
-from deskbot.slack.app import Services, later
+from deskbot.slack import errors, filing, flow_dm, views
+from deskbot.slack.app import Services, later, quiet
 from deskbot.slack.ids import Action, View
 from deskbot.slack.payloads import metadata, view_values
+from deskbot.templating import render_blocks
 
 
 def open_flow(
@@ -27,9 +28,21 @@ def open_flow(
     draft, resumed = services.runner.open(
         flow=flow, user_id=user_id, surface="modal", prefill=prefill
     )
-    services.client.views_open(
-        trigger_id=trigger_id, view=view_for(services, draft, resumed=resumed)
-    )
+    try:
+        services.client.views_open(
+            trigger_id=trigger_id, view=view_for(services, draft, resumed=resumed)
+        )
+    except SlackApiError as refused:
+        if errors.slack_code(refused) not in {*errors.TRIGGER_GONE, "ratelimited"}:
+            raise
+        # Too late for this trigger; a click on the message brings a fresh one.
+        services.client.chat_postMessage(
+            channel=user_id,
+            text=_("The form could not be opened in time. Your answers are kept."),
+            blocks=render_blocks(
+                "slack/form_not_opened.json.j2", action=Action.HOME_RESUME, draft_id=draft.id
+            ),
+        )
 
 
 def view_for(services: Services, draft: Snapshot, *, resumed: bool = False) -> dict[str, Any]:
@@ -54,6 +67,11 @@ def submitted_answers(view: dict[str, Any]) -> dict[str, Any]:
 
 def register(app: App, services: Services) -> None:
     runner = services.runner
+
+    def not_theirs(body: dict[str, Any]) -> None:
+        """A click on a view that holds no draft of the clicker's: they are told, privately,
+        and the view (perhaps someone else's) is left alone."""
+        errors.tell(services.client, body, _("This is not your draft, or it is already closed."))
 
     @app.view(View.FLOW_PAGE)
     def page_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -94,7 +112,7 @@ def register(app: App, services: Services) -> None:
     def announce(body: dict[str, Any], view: dict[str, Any]) -> None:
         filing.announce_draft(services, metadata(view).get("d", ""), body["user"]["id"])
 
-    app.view(View.FLOW_SUMMARY)(ack=summary_submitted, lazy=[announce])
+    app.view(View.FLOW_SUMMARY)(ack=summary_submitted, lazy=[quiet(announce)])
 
     @later(app.action(Action.MODAL_BACK))
     def back(body: dict[str, Any]) -> None:
@@ -109,6 +127,9 @@ def register(app: App, services: Services) -> None:
                 draft, _errors = runner.save_page(
                     meta["d"], user_id, page, submitted_answers(view), partial=True
                 )
+        except NotOwner:
+            not_theirs(body)
+            return
         except NotYours:
             services.client.views_update(view_id=view["id"], view=gone())
             return
@@ -125,8 +146,13 @@ def register(app: App, services: Services) -> None:
     def restart(body: dict[str, Any]) -> None:
         view, user_id = body["view"], body["user"]["id"]
         meta = metadata(view)
-        with suppress(NotYours):  # already closed: start afresh all the same
+        try:
             runner.cancel(meta.get("d", ""), user_id)
+        except NotOwner:
+            not_theirs(body)
+            return
+        except NotYours:
+            pass  # already closed: start afresh all the same
         draft, _resumed = runner.open(
             flow=meta.get("f") or "bug_report", user_id=user_id, surface="modal", fresh=True
         )
@@ -145,6 +171,9 @@ def register(app: App, services: Services) -> None:
                     meta["d"], user_id, int(meta["p"]), submitted_answers(view), partial=True
                 )
             draft = runner.switch_surface(meta.get("d", ""), user_id, "dm")
+        except NotOwner:
+            not_theirs(body)
+            return
         except NotYours:
             services.client.views_update(view_id=view["id"], view=gone())
             return

@@ -168,8 +168,10 @@ def _headline(report: BugReport) -> str:
 
 def register(app: App, services: Services) -> None:
     @later(app.event("app_home_opened"))
-    def home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home":
+    def home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home" and services.runner.first_delivery(
+            body.get("event_id")
+        ):
             publish(services, event["user"])
 
     @later(app.action(re.compile(rf"^({Action.HOME_PREVIOUS}|{Action.HOME_NEXT})$")))
