@@ -23,13 +23,13 @@ from sqlalchemy.engine import make_url
 from deskbot.db import Database
 from deskbot.models import BugReport, DeletionRequest, Draft
 from deskbot.slack.ids import Action
-from tests.conftest import AM, AM2, THERAPIST, TRIAGE, RunningApp, make_settings, serve_app
+from tests.conftest import AGENT, AM, AM2, THERAPIST, TRIAGE, RunningApp, make_settings, serve_app
 from tests.support.chat import Chat, blocks_text, eventually
 from tests.support.driver import Delivery, SlackDriver
 from tests.support.slack_standin import SlackStandin
 from tests.support.tcp_relay import TcpRelay
 from tests.test_bug_report_modal import PAGE_1, PAGE_2, PAGE_3, open_modal
-from tests.test_deletion_requests import buttons, dm, fill_request, request_row, text
+from tests.test_deletion_requests import announced, buttons, dm, fill_request, request_row, text
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 DOWN = "cannot reach its database"
@@ -140,6 +140,29 @@ def test_a_strangers_click_leaves_the_owners_modal_alone(
     with deskbot.db.transaction() as session:
         draft = session.scalars(select(Draft)).one()
         assert draft.status == "active" and draft.surface == "modal"
+
+
+def test_a_strangers_confirmation_is_refused_before_it_is_checked(
+    deskbot: RunningApp, standin: SlackStandin
+) -> None:
+    driver = deskbot.driver
+    driver.submit_view(AM, fill_request(deskbot, standin, AM), {})
+    confirm = eventually(lambda: standin.open_modal(AM))
+    assert confirm is not None and confirm["callback_id"] == "deletion-confirm"
+    assert eventually(lambda: announced(deskbot))
+    Chat(deskbot.db, driver, standin, AM).settle()
+    posted = len(standin.calls_to("chat.postMessage")) + len(standin.calls_to("chat.update"))
+    for typed in ("c-00000", "c-48213"):  # a wrong client ID, then the right one
+        _shown, forged = driver.payloads.view_submission(AM, confirm, {"typed": typed})
+        forged.payload["user"] = {**forged.payload["user"], "id": AGENT, "name": "agent"}
+        answer = driver.deliver(forged).json()
+        assert answer["response_action"] == "errors"
+        assert "Only an application manager" in answer["errors"]["typed"]
+    Chat(deskbot.db, driver, standin, AM).settle()
+    assert request_row(deskbot).status == "awaiting_confirmation"
+    assert (
+        len(standin.calls_to("chat.postMessage")) + len(standin.calls_to("chat.update")) == posted
+    )
 
 
 def test_a_form_slack_would_not_open_in_time_becomes_a_message_that_keeps_the_draft(

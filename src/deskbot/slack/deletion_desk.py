@@ -90,8 +90,11 @@ def register(app: App, services: Services) -> None:
             after_change(services, request_id)
 
     def changed(view: dict[str, Any]) -> None:
-        """After a dialog's change was acked: update the cards, send what became due."""
-        after_change(services, int(metadata(view).get("r") or 0))
+        """After a dialog was acked: if it changed the request (a refusal changes nothing),
+        update the cards and send what became due."""
+        request = load(int(metadata(view).get("r") or 0))
+        if request is not None and request.card_stale_at is not None:
+            after_change(services, request.id)
 
     def load(request_id: int) -> DeletionRequest | None:
         with services.db.transaction() as session:
@@ -117,6 +120,11 @@ def register(app: App, services: Services) -> None:
         request = load(request_id)
         if request is None:
             ack(response_action="errors", errors={"typed": _("This request no longer exists.")})
+            return
+        try:  # the right to confirm first: a stranger learns nothing from the validation
+            deletions.may_confirm(request, services.runner.actor(body["user"]["id"]), settings)
+        except Refused as refused:
+            ack(response_action="errors", errors={"typed": str(refused)})
             return
         if typed.casefold() != request.client_id.casefold():
             ack(
@@ -158,11 +166,7 @@ def register(app: App, services: Services) -> None:
             return
         actor = services.runner.actor(body["user"]["id"])
         if not actor.holds(Role.AGENT):
-            refusal = {
-                "pause": _("Only service-desk agents can pause a deletion request."),
-                "reject": _("Only service-desk agents can reject a deletion request."),
-            }[action]
-            tell(body, refusal)
+            tell(body, _(deletions.AGENTS_ONLY[action]))
             return
         services.client.views_open(
             trigger_id=body["trigger_id"], view=views.reason_modal(request, action)
@@ -178,6 +182,11 @@ def register(app: App, services: Services) -> None:
 
     def reason_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = metadata(view)
+        if not services.runner.actor(body["user"]["id"]).holds(Role.AGENT):
+            # Refused before the reason is read (and whatever it holds is checked).
+            denied = deletions.AGENTS_ONLY["pause" if meta.get("a") == "pause" else "reject"]
+            ack(response_action="errors", errors={"reason": _(denied)})
+            return
         reason = str(view_values(view).get("reason") or "").strip()
         try:
             reason = checked_reason(reason)
