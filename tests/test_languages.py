@@ -40,6 +40,7 @@ from tests.test_deletion_requests import (
     amsterdam,
     buttons,
     dm,
+    pending,
     sent_to,
     text,
 )
@@ -161,9 +162,12 @@ def test_each_reader_gets_their_own_language(
 
     # The ticker writes each reminder in its reader's language: the German lead's escalation
     # once it is overdue. (Nobody ran deskbot on the third working day or the due day: those
-    # reminders, overtaken by the escalation, are not sent late.)
+    # reminders, overtaken by the escalation, are not sent late.) The claim's own follow-up
+    # (it sends what became due) may still be running and take some of them first: whoever
+    # claims a reminder, each is dealt with once.
     clock.to(amsterdam(2026, 4, 14, 9, 1))
-    assert deletion_desk.send_due(deskbot.services) == 3
+    deletion_desk.send_due(deskbot.services)
+    assert eventually(lambda: [k for k, at in pending(deskbot) if at <= clock.now] == [], 10)
     assert sent_to(standin, AGENT, "DEL-1") == []
     escalation = sent_to(standin, GERMAN, "DEL-1")
     assert len(escalation) == 1 and not english_in(escalation[0]), escalation

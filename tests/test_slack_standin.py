@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -521,14 +522,14 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
-@pytest.fixture
-def http_app(standin: SlackStandin) -> Iterator[str]:
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@contextmanager
+def serving_wsgi(app: WsgiApp) -> Iterator[str]:
+    """Serves a WSGI app on a free local port; yields its Slack request URL."""
     server = make_server(
-        "127.0.0.1",
-        0,
-        SlackRequestHandler(bolt_app(standin)),
-        server_class=_ThreadingWSGIServer,
-        handler_class=_QuietHandler,
+        "127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
@@ -538,6 +539,12 @@ def http_app(standin: SlackStandin) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def http_app(standin: SlackStandin) -> Iterator[str]:
+    with serving_wsgi(SlackRequestHandler(bolt_app(standin))) as url:
+        yield url
 
 
 def test_driver_is_accepted_by_bolt_over_http(standin: SlackStandin, http_app: str) -> None:
@@ -609,3 +616,47 @@ def test_socket_driver_with_bolt_socket_mode_handler(standin: SlackStandin) -> N
         assert "New bug (low)" in json.dumps(standin.last_message("C0TRIAGE")["blocks"])
     finally:
         stop_socket_client(standin, handler.client)
+
+
+# -- Slack's 3-second ack deadline ----------------------------------------------------------------
+
+SLOW = 3.2  # seconds: just past Slack's deadline
+
+
+def slow_wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """An app that answers every request correctly, but only after SLOW seconds."""
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    time.sleep(SLOW)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+    return [b""]
+
+
+def test_a_late_answer_over_http_fails_the_test(standin: SlackStandin) -> None:
+    with serving_wsgi(slow_wsgi_app) as url:
+        driver = SlackDriver(url, SIGNING_SECRET, standin)
+        late = r"answered the command /bug after \d+\.\d\d s; Slack gives up after 3 s"
+        with pytest.raises(AssertionError, match=late):
+            driver.command("U0ALICE", "/bug")
+        # A test that makes its app slow on purpose says so, for those requests only.
+        with driver.without_deadline():
+            assert driver.command("U0ALICE", "/bug").status == 200
+        assert driver.deadline == 3.0
+
+
+def test_a_late_ack_over_socket_mode_fails_the_test(standin: SlackStandin) -> None:
+    def slow_listener(client: BaseSocketModeClient, request: SocketModeRequest) -> None:
+        time.sleep(SLOW)
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+
+    socket_client = SocketModeClient(
+        app_token="xapp-test", web_client=WebClient(base_url=standin.api_url)
+    )
+    socket_client.socket_mode_request_listeners.append(slow_listener)
+    try:
+        socket_client.connect()
+        standin.wait_socket_connected(timeout=5)
+        late = r"answered the app_mention event Ev\w+ after \d+\.\d\d s; Slack gives up"
+        with pytest.raises(AssertionError, match=late):
+            SocketDriver(standin).event({"type": "app_mention", "text": "hi"}, event_id="Ev1")
+    finally:
+        stop_socket_client(standin, socket_client)

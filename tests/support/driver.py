@@ -4,11 +4,15 @@
 ``SocketDriver`` (envelopes through the stand-in's Socket Mode server) only transport them.
 Payloads are built from what the app actually showed (views and messages held by the
 ``SlackStandin``), so a test cannot press a button or fill a field the app never rendered.
+
+Both drivers hold the app to Slack's ack deadline: an answer that takes longer than 3 seconds
+fails the test, as Slack would have shown the user an error (and retried an event) by then.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -16,7 +20,8 @@ import re
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -27,6 +32,7 @@ from urllib.request import ProxyHandler, Request, build_opener
 from .slack_standin import JsonDict, SlackStandin, block_elements
 
 __all__ = [
+    "ACK_DEADLINE",
     "Delivery",
     "PayloadBuilder",
     "Response",
@@ -40,6 +46,7 @@ SocketReply = JsonDict | None
 R = TypeVar("R")
 
 VERIFICATION_TOKEN = "deprecated-verification-token"
+ACK_DEADLINE = 3.0  # seconds: Slack's rule for every request and envelope, not a tuning knob
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^https?://\S+$")
 
@@ -66,6 +73,28 @@ class Delivery:
     accepts_response_payload: bool = False
     retry_num: int | None = None
     retry_reason: str = ""
+
+    def retried(self, reason: str) -> Delivery:
+        """The same payload as Slack delivers it again when it got no ack in time."""
+        return dataclasses.replace(self, retry_num=(self.retry_num or 0) + 1, retry_reason=reason)
+
+    def describe(self) -> str:
+        """What this is, for a failure message: the command, callback or event it carries."""
+        payload = self.payload
+        if self.kind == "slash_commands":
+            words = str(payload.get("text") or "").split()
+            return f"the command {payload.get('command')} {' '.join(words[:1])}".rstrip()
+        if self.kind == "events_api":
+            event = payload.get("event") or {}
+            return f"the {event.get('type')} event {payload.get('event_id')}"
+        actions = payload.get("actions") or [{}]
+        name = (
+            actions[0].get("action_id")
+            or payload.get("callback_id")
+            or (payload.get("view") or {}).get("callback_id")
+            or payload.get("action_id")  # block_suggestion: the options of an external select
+        )
+        return f"the {payload.get('type')} {name!r}"
 
 
 def _iso(value: object) -> str:
@@ -563,14 +592,43 @@ def _action(
 
 
 class _Driver(ABC, Generic[R]):
-    """The interactions of one user with the app; subclasses say how a Delivery travels."""
+    """The interactions of one user with the app; subclasses say how a Delivery travels.
 
-    def __init__(self, standin: SlackStandin, team_id: str = "T0001") -> None:
+    ``deadline`` is how long the app may take to answer (Slack's 3 seconds); None turns the
+    check off, for a test that probes a deliberately slow path (see ``without_deadline``).
+    """
+
+    def __init__(
+        self, standin: SlackStandin, team_id: str = "T0001", *, deadline: float | None
+    ) -> None:
         self.standin = standin
         self.payloads = PayloadBuilder(standin, team_id)
+        self.deadline = deadline
 
     @abstractmethod
-    def _deliver(self, delivery: Delivery) -> R: ...
+    def _exchange(self, delivery: Delivery) -> tuple[R, float]:
+        """Sends the payload; the app's answer and the seconds it took to come."""
+
+    def _deliver(self, delivery: Delivery) -> R:
+        reply, seconds = self._exchange(delivery)
+        self._check_deadline(delivery.describe(), seconds)
+        return reply
+
+    def _check_deadline(self, what: str, seconds: float) -> None:
+        if self.deadline is not None and seconds > self.deadline:
+            raise AssertionError(
+                f"the app answered {what} after {seconds:.2f} s; Slack gives up after "
+                f"{self.deadline:g} s and shows the user an error (an event is delivered again)"
+            )
+
+    @contextmanager
+    def without_deadline(self) -> Iterator[None]:
+        """For a test that makes the app slow on purpose: its answers may come late."""
+        kept, self.deadline = self.deadline, None
+        try:
+            yield
+        finally:
+            self.deadline = kept
 
     def deliver(self, delivery: Delivery) -> R:
         """Sends a payload built beforehand (e.g. two clicks built while a button was shown)."""
@@ -684,8 +742,9 @@ class SlackDriver(_Driver[Response]):
         team_id: str = "T0001",
         *,
         timeout: float = 10.0,
+        deadline: float | None = ACK_DEADLINE,
     ) -> None:
-        super().__init__(standin, team_id)
+        super().__init__(standin, team_id, deadline=deadline)
         self.app_url = app_url
         self.signing_secret = signing_secret
         self.timeout = timeout
@@ -700,8 +759,13 @@ class SlackDriver(_Driver[Response]):
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
     def raw(self, body: bytes, headers: Mapping[str, str]) -> Response:
-        """Posts exactly ``body`` and ``headers`` (for tests of bad or missing signatures)."""
+        """Posts exactly ``body`` and ``headers`` (for tests of bad or missing signatures).
+
+        No deadline is checked here; ``Response.elapsed`` says how long the answer took.
+        """
         request = Request(self.app_url, data=body, headers=dict(headers), method="POST")
+        # Timed around the request alone, as Slack times it: building and signing the payload
+        # on a busy test machine is not the app's time.
         started = time.monotonic()
         try:
             with self._opener.open(request, timeout=self.timeout) as answer:
@@ -717,7 +781,9 @@ class SlackDriver(_Driver[Response]):
 
     def url_verification(self, challenge: str) -> Response:
         body = {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
-        return self._post(json.dumps(body).encode(), "application/json")
+        response = self._post(json.dumps(body).encode(), "application/json")
+        self._check_deadline("the url_verification challenge", response.elapsed)
+        return response
 
     def _post(
         self, body: bytes, content_type: str, extra: Mapping[str, str] | None = None
@@ -730,44 +796,81 @@ class SlackDriver(_Driver[Response]):
         }
         return self.raw(body, headers)
 
-    def _deliver(self, delivery: Delivery) -> Response:
+    def _exchange(self, delivery: Delivery) -> tuple[Response, float]:
+        try:
+            response = self._post(*self._encode(delivery))
+        except TimeoutError:
+            raise AssertionError(
+                f"the app sent no answer to {delivery.describe()} within {self.timeout:g} s "
+                f"(Slack gives up after {ACK_DEADLINE:g} s)"
+            ) from None
+        return response, response.elapsed
+
+    @staticmethod
+    def _encode(delivery: Delivery) -> tuple[bytes, str, dict[str, str]]:
+        """The body, content type and retry headers Slack sends for ``delivery``."""
         form = "application/x-www-form-urlencoded"
         if delivery.kind == "slash_commands":
-            return self._post(urlencode(delivery.payload).encode(), form)
+            return urlencode(delivery.payload).encode(), form, {}
         if delivery.kind == "interactive":
-            return self._post(urlencode({"payload": json.dumps(delivery.payload)}).encode(), form)
+            return urlencode({"payload": json.dumps(delivery.payload)}).encode(), form, {}
         retry: dict[str, str] = {}
         if delivery.retry_num is not None:
             retry = {
                 "X-Slack-Retry-Num": str(delivery.retry_num),
                 "X-Slack-Retry-Reason": delivery.retry_reason,
             }
-        return self._post(json.dumps(delivery.payload).encode(), "application/json", retry)
+        return json.dumps(delivery.payload).encode(), "application/json", retry
 
     def _submission_answer(self, reply: Response) -> tuple[bool, JsonDict | str | None]:
         return reply.status == 200, reply.body
 
 
 class SocketDriver(_Driver[SocketReply]):
-    """Delivers payloads as Socket Mode envelopes; each call returns the ack's payload (or None)."""
+    """Delivers payloads as Socket Mode envelopes; each call returns the ack's payload (or None).
+
+    The ack is timed from sending the envelope to receiving the ack, as Slack times it.
+    """
 
     def __init__(
-        self, standin: SlackStandin, team_id: str = "T0001", *, timeout: float = 5.0
+        self,
+        standin: SlackStandin,
+        team_id: str = "T0001",
+        *,
+        timeout: float = 5.0,
+        deadline: float | None = ACK_DEADLINE,
     ) -> None:
-        super().__init__(standin, team_id)
+        super().__init__(standin, team_id, deadline=deadline)
         self.timeout = timeout
 
-    def _deliver(self, delivery: Delivery) -> SocketReply:
-        ack = self.standin.socket_send(
+    def _exchange(self, delivery: Delivery) -> tuple[SocketReply, float]:
+        try:
+            ack, seconds = self.standin.socket_exchange(
+                delivery.kind,
+                delivery.payload,
+                accepts_response_payload=delivery.accepts_response_payload,
+                retry_attempt=delivery.retry_num or 0,
+                retry_reason=delivery.retry_reason,
+                timeout=self.timeout,
+            )
+        except TimeoutError:
+            raise AssertionError(
+                f"the app sent no ack for {delivery.describe()} within {self.timeout:g} s "
+                f"(Slack gives up after {ACK_DEADLINE:g} s)"
+            ) from None
+        payload = ack.get("payload")
+        return (payload if isinstance(payload, dict) else None), seconds
+
+    def deliver_as_connection_drops(self, delivery: Delivery) -> None:
+        """Sends the envelope and at once drops the connection it went out on, as when Slack's
+        WebSocket dies before the ack comes back: Slack then delivers it again (``retried``)."""
+        self.standin.socket_send_and_drop(
             delivery.kind,
             delivery.payload,
             accepts_response_payload=delivery.accepts_response_payload,
             retry_attempt=delivery.retry_num or 0,
             retry_reason=delivery.retry_reason,
-            timeout=self.timeout,
         )
-        payload = ack.get("payload")
-        return payload if isinstance(payload, dict) else None
 
     def _submission_answer(self, reply: SocketReply) -> tuple[bool, JsonDict | str | None]:
         return True, reply

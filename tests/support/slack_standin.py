@@ -653,7 +653,8 @@ class SlackStandin:
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._tickets: set[str] = set()
         self._sockets: list[ServerConnection] = []
-        self._acks: dict[str, JsonDict] = {}
+        self._sockets_opened = 0
+        self._acks: dict[str, tuple[JsonDict, float]] = {}  # envelope id: ack, when it came
         self.socket_acks: list[JsonDict] = []
 
         self._http: _HttpServer | None = None
@@ -1007,14 +1008,24 @@ class SlackStandin:
 
     # -- Socket Mode ------------------------------------------------------------------------------
 
-    def wait_socket_connected(self, timeout: float = 5.0) -> None:
-        """Waits until a Socket Mode client is connected (and was sent its hello)."""
+    @property
+    def socket_connections_opened(self) -> int:
+        """How many Socket Mode connections were opened so far (a reconnection adds one)."""
+        with self._lock:
+            return self._sockets_opened
+
+    def wait_socket_connected(self, timeout: float = 5.0, *, opened: int = 1) -> None:
+        """Waits until a Socket Mode client is connected (and was sent its hello), on at least
+        the ``opened``-th connection so far: ``opened=2`` waits for a reconnection."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while not self._sockets:
+            while not self._sockets or self._sockets_opened < opened:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"no Socket Mode connection within {timeout}s")
+                    raise TimeoutError(
+                        f"no Socket Mode connection #{opened} within {timeout}s "
+                        f"({self._sockets_opened} opened, {len(self._sockets)} open)"
+                    )
                 self._changed.wait(remaining)
 
     def socket_send(
@@ -1028,21 +1039,32 @@ class SlackStandin:
         timeout: float = 5.0,
     ) -> JsonDict:
         """Sends an envelope to the newest connection and returns the client's ack message."""
-        envelope_id = str(uuid.uuid4())
-        envelope = {
-            "envelope_id": envelope_id,
-            "type": type_,
-            "payload": payload,
-            "accepts_response_payload": accepts_response_payload,
-            "retry_attempt": retry_attempt,
-            "retry_reason": retry_reason,
-        }
-        with self._lock:
-            if not self._sockets:
-                raise ConnectionError("no Socket Mode client is connected")
-            connection = self._sockets[-1]
-        connection.send(json.dumps(envelope))
-        deadline = time.monotonic() + timeout
+        ack, _ = self.socket_exchange(
+            type_,
+            payload,
+            accepts_response_payload=accepts_response_payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+            timeout=timeout,
+        )
+        return ack
+
+    def socket_exchange(
+        self,
+        type_: str,
+        payload: JsonDict,
+        *,
+        accepts_response_payload: bool = False,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        timeout: float = 5.0,
+    ) -> tuple[JsonDict, float]:
+        """Like socket_send; also the seconds from sending the envelope to receiving its ack
+        (taken when the ack arrived, not when this thread woke up to read it)."""
+        _, envelope_id, sent_at = self._send_envelope(
+            type_, payload, accepts_response_payload, retry_attempt, retry_reason
+        )
+        deadline = sent_at + timeout
         with self._changed:
             while envelope_id not in self._acks:
                 remaining = deadline - time.monotonic()
@@ -1051,7 +1073,53 @@ class SlackStandin:
                         f"no ack for {type_} envelope {envelope_id} within {timeout}s"
                     )
                 self._changed.wait(remaining)
-            return self._acks.pop(envelope_id)
+            ack, acked_at = self._acks.pop(envelope_id)
+        return ack, acked_at - sent_at
+
+    def socket_send_and_drop(
+        self,
+        type_: str,
+        payload: JsonDict,
+        *,
+        accepts_response_payload: bool = False,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+    ) -> None:
+        """Sends an envelope to the newest connection and closes that connection at once, as
+        when a WebSocket dies before the ack reaches Slack. The client may or may not have
+        handled the envelope; Slack would deliver it again on the next connection."""
+        connection, _, _ = self._send_envelope(
+            type_, payload, accepts_response_payload, retry_attempt, retry_reason
+        )
+        connection.close()
+
+    def _send_envelope(
+        self,
+        type_: str,
+        payload: JsonDict,
+        accepts_response_payload: bool,
+        retry_attempt: int,
+        retry_reason: str,
+    ) -> tuple[ServerConnection, str, float]:
+        """Sends one envelope to the newest connection: that connection, its id, when sent."""
+        envelope_id = str(uuid.uuid4())
+        envelope = json.dumps(
+            {
+                "envelope_id": envelope_id,
+                "type": type_,
+                "payload": payload,
+                "accepts_response_payload": accepts_response_payload,
+                "retry_attempt": retry_attempt,
+                "retry_reason": retry_reason,
+            }
+        )
+        with self._lock:
+            if not self._sockets:
+                raise ConnectionError("no Socket Mode client is connected")
+            connection = self._sockets[-1]
+        sent_at = time.monotonic()
+        connection.send(envelope)
+        return connection, envelope_id, sent_at
 
     def socket_disconnect(self, reason: str = "refresh_requested") -> None:
         """Asks connected clients to reconnect, as Slack does every few hours."""
@@ -1105,16 +1173,18 @@ class SlackStandin:
         )
         with self._changed:
             self._sockets.append(connection)
+            self._sockets_opened += 1
             self._changed.notify_all()
         try:
             for raw in connection:
+                acked_at = time.monotonic()
                 try:
                     message = json.loads(raw)
                 except (TypeError, ValueError):
                     continue
                 if isinstance(message, dict) and "envelope_id" in message:
                     with self._changed:
-                        self._acks[message["envelope_id"]] = message
+                        self._acks[message["envelope_id"]] = (message, acked_at)
                         self.socket_acks.append(message)
                         self._changed.notify_all()
         except ConnectionClosed:
