@@ -143,7 +143,24 @@ class RunningApp:
     server: Any
 
     def stop(self) -> None:
+        RUNNING.discard(self)
         self.server.close()
+        self.services.work.shutdown(wait=True)
+
+    def idle(self, timeout: float = 30.0) -> None:
+        """Wait until deskbot has finished the work that followed its acks so far."""
+        assert self.services.work.wait_idle(timeout), "deskbot's work after the ack hangs"
+
+    __hash__ = object.__hash__
+
+
+# Every deskbot served in this test, so that a test's clock moves only once they are idle.
+RUNNING: set[RunningApp] = set()
+
+
+def all_idle() -> None:
+    for app in list(RUNNING):
+        app.idle()
 
 
 def run_until_closed(server: Any) -> None:
@@ -161,7 +178,9 @@ def serve_app(settings: Settings, standin: SlackStandin) -> RunningApp:
     server = make_server(wsgi, host="127.0.0.1", port=0, threads=8)
     threading.Thread(target=run_until_closed, args=(server,), daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}/slack/events"
-    return RunningApp(url, database, services, SlackDriver(url, SIGNING_SECRET, standin), server)
+    running = RunningApp(url, database, services, SlackDriver(url, SIGNING_SECRET, standin), server)
+    RUNNING.add(running)
+    return running
 
 
 def serving(settings: Settings, standin: SlackStandin) -> Iterator[RunningApp]:

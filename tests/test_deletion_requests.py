@@ -30,6 +30,7 @@ from tests.conftest import (
     THERAPIST,
     TRIAGE,
     RunningApp,
+    all_idle,
     make_settings,
     serve_app,
     serving,
@@ -54,6 +55,9 @@ class Clock:
         clock.set_clock(lambda: self.now)
 
     def to(self, moment: datetime) -> None:
+        """Time moves on once deskbot has done what the last click asked for: a click's
+        follow-up (its cards, what became due) belongs to the moment of the click."""
+        all_idle()
         self.now = moment
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class Services:
     roles: RoleDirectory
     client: WebClient
     languages: Languages
+    # The threads that run the work after each ack (Bolt's lazy listeners).
+    work: ContextExecutor
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -97,15 +100,43 @@ def build_services(settings: Settings, db: Database) -> Services:
         roles=roles,
         client=client,
         languages=Languages(settings.language, locale_of),
+        work=ContextExecutor(
+            max_workers=settings.listener_threads, thread_name_prefix="deskbot-listener"
+        ),
     )
 
 
 class ContextExecutor(ThreadPoolExecutor):
     """Runs each task in a copy of the submitting thread's context, so a lazy listener
-    speaks the language its request was answered in."""
+    speaks the language its request was answered in. It knows when it has nothing left to
+    do (`wait_idle`), for a shutdown that lets the work after an ack finish, and for tests."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._busy = 0
+        self._idle = threading.Condition()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+        with self._idle:
+            self._busy += 1
+        try:
+            future = super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+        except BaseException:
+            self._finished(None)
+            raise
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future: object) -> None:
+        with self._idle:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every task submitted so far has finished; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
 
 def acknowledge(ack: Ack) -> None:
@@ -180,9 +211,7 @@ def build_app(services: Services) -> App:
         # Slack's answer does not wait for Bolt's polling of a background thread.
         process_before_response=True,
         # Bolt's default of 5 threads makes acks wait behind the work of earlier requests.
-        listener_executor=ContextExecutor(
-            max_workers=settings.listener_threads, thread_name_prefix="deskbot-listener"
-        ),
+        listener_executor=services.work,
         token_verification_enabled=False,
         # Bolt would log request bodies at debug level; they may hold personal data.
         logger=logging.getLogger("deskbot.bolt"),
